@@ -1,0 +1,62 @@
+"""`POST /api/v1/hotline/transcripts?account=NAME`: the import, over HTTP.
+
+Behind the API-key check every `/api/` path has. The body is an import file
+(JSON, or CSV with `Content-Type: text/csv`); each call is archived as its own
+input, so posting the same file again adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from channels.base import ChannelHost
+from channels.hotline import batch
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+DEFAULT_ACCOUNT = "hotline.twilio"
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def import_handler(host: ChannelHost) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        name = request.query.get("account", DEFAULT_ACCOUNT)
+        account = await host.account(name)
+        if account is None or account.kind != "hotline.twilio":
+            return _error(404, "unknown_channel_account", f"no hotline account {name!r}")
+        if not account.enabled:
+            return _error(403, "channel_disabled", f"{name} is disabled")
+        data = await request.content.read(MAX_IMPORT_BYTES + 1)
+        if len(data) > MAX_IMPORT_BYTES:
+            return _error(413, "body_too_large", f"the body exceeds {MAX_IMPORT_BYTES} bytes")
+        filename = "upload.csv" if request.content_type == "text/csv" else "upload.json"
+        accepted = duplicates = 0
+        rejected = []
+        for item in batch.split(data, filename):
+            result = await host.accept(
+                account,
+                provider_id=item.provider_id,
+                data=item.data,
+                media_type=item.media_type,
+                meta=item.meta,
+                received_at=item.received_at,
+            )
+            if item.error:
+                rejected.append({"where": item.where, "error": item.error, "raw_id": result.raw_id})
+            elif result.duplicate:
+                duplicates += 1
+            else:
+                accepted += 1
+        body = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}
+        return web.json_response(body, status=202)
+
+    return handle
+
+
+def import_routes(host: ChannelHost) -> list[web.AbstractRouteDef]:
+    return [web.post("/api/v1/hotline/transcripts", import_handler(host))]

@@ -1,0 +1,280 @@
+"""Train the learned model from the labelled corpus (+ supervisors' corrections).
+
+`python -m classifiers.training [--out DIR] [--data PATH ...] [--holdout 0.2]`.
+Reproducible: a fixed seed (config/model.yaml), files read in sorted order, examples sorted
+by id before a seeded shuffle. Each component is updated with its own examples, because spaCy's
+exclusive text classifier rejects a document that carries positive labels of several tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import minibatch
+
+from classifiers.augment import augment
+from classifiers.corpus import DEFAULT_TRAIN_DIRS, LabelledExample, load_examples
+from classifiers.model import (
+    COMPONENTS,
+    DEFAULT_MODEL_DIR,
+    META_FILE,
+    STRUCTURAL_REASONS,
+    model_text,
+    textcat_config,
+)
+from classifiers.taxonomy import CONFIG_DIR, Taxonomy, load_taxonomy
+from classifiers.tokenizer import blank_pipeline
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TRAIN_CONFIG = CONFIG_DIR / "model.yaml"
+
+
+@dataclass
+class TrainReport:
+    model_dir: Path
+    model_version: str
+    examples: int
+    seconds: float
+    losses: dict[str, float] = field(default_factory=dict)
+
+
+def targets(example: LabelledExample, taxonomy: Taxonomy) -> dict[str, dict[str, float]]:
+    """Per-component cats for one example (a component is left out when it has no label)."""
+    labels = example.labels
+    out: dict[str, dict[str, float]] = {}
+    reason = labels.reason if labels.validity == "invalid" else None
+    content_class = "valid" if reason is None or reason in STRUCTURAL_REASONS else reason
+    validity_classes = [
+        "valid",
+        *[r for r in taxonomy.invalid_reasons if r not in STRUCTURAL_REASONS],
+    ]
+    if content_class in validity_classes:
+        out["validity"] = {f"validity:{c}": float(c == content_class) for c in validity_classes}
+    if labels.severity in taxonomy.severities:
+        out["severity"] = {
+            f"severity:{s}": float(s == labels.severity) for s in taxonomy.severities
+        }
+    if labels.validity == "valid" and labels.department in taxonomy.departments:
+        out["department"] = {
+            f"department:{d}": float(d == labels.department) for d in taxonomy.department_names
+        }
+    out["flag"] = {f"flag:{f}": float(f in labels.flags) for f in taxonomy.flags}
+    return out
+
+
+def load_train_config(path: Path | None = None) -> dict[str, Any]:
+    with (path or DEFAULT_TRAIN_CONFIG).open(encoding="utf-8") as handle:
+        return dict(yaml.safe_load(handle))
+
+
+def build_pipeline(taxonomy: Taxonomy, config: dict[str, Any]) -> Language:
+    nlp = blank_pipeline()
+    ngram, length = int(config["ngram_size"]), int(config["length"])
+    for task, name in COMPONENTS.items():
+        factory = "textcat_multilabel" if task == "flag" else "textcat"
+        nlp.add_pipe(factory, name=name, config=textcat_config(task != "flag", ngram, length))
+    return nlp
+
+
+def _labels(task: str, taxonomy: Taxonomy) -> list[str]:
+    if task == "validity":
+        return [
+            f"validity:{c}"
+            for c in ["valid", *taxonomy.invalid_reasons]
+            if c not in STRUCTURAL_REASONS
+        ]
+    if task == "severity":
+        return [f"severity:{s}" for s in taxonomy.severities]
+    if task == "department":
+        return [f"department:{d}" for d in taxonomy.department_names]
+    return [f"flag:{f}" for f in taxonomy.flags]
+
+
+def train(
+    examples: Sequence[LabelledExample],
+    out_dir: Path,
+    taxonomy: Taxonomy,
+    config: dict[str, Any],
+) -> TrainReport:
+    """Fit every component and write the pipeline plus `classifier.json` to `out_dir`."""
+    started = time.perf_counter()
+    seed = int(config["seed"])
+    rng = random.Random(seed)
+    spacy.util.fix_random_seed(seed)
+    ordered = sorted(examples, key=lambda e: (e.source, e.item.id or "", e.item.text))
+    expanded = list(ordered)
+    for copy in range(int(config.get("augment_copies", 0))):
+        expanded.extend(augment(ordered, seed=seed + copy))
+
+    nlp = build_pipeline(taxonomy, config)
+    per_task: dict[str, list[Example]] = {task: [] for task in COMPONENTS}
+    for example in expanded:
+        doc = nlp.make_doc(model_text(example.item))
+        for task, cats in targets(example, taxonomy).items():
+            reference = doc.copy()
+            reference.cats = cats
+            per_task[task].append(Example(doc, reference))
+    if config.get("balance_departments"):
+        per_task["department"] = _balanced(
+            per_task["department"], float(config["balance_departments"])
+        )
+    for task, name in COMPONENTS.items():
+        component = nlp.get_pipe(name)
+        task_examples = per_task[task]
+        component.initialize(lambda t=task_examples: t, nlp=nlp, labels=_labels(task, taxonomy))  # type: ignore[attr-defined]
+    optimizer = nlp.create_optimizer()
+    optimizer.learn_rate = float(config["learn_rate"])
+    losses: dict[str, float] = {}
+    for _epoch in range(int(config["epochs"])):
+        losses = {}
+        for task, name in COMPONENTS.items():
+            component = nlp.get_pipe(name)
+            batch_pool = list(per_task[task])
+            rng.shuffle(batch_pool)
+            for batch in minibatch(batch_pool, size=int(config["batch_size"])):
+                component.update(batch, sgd=optimizer, drop=float(config["dropout"]), losses=losses)  # type: ignore[attr-defined]
+
+    version = data_version(ordered, config)
+    _write(nlp, out_dir, version, len(ordered), config)
+    return TrainReport(out_dir, version, len(ordered), time.perf_counter() - started, losses)
+
+
+def _balanced(examples: list[Example], up_to: float) -> list[Example]:
+    """Repeat examples of rare classes (up to `up_to` copies) toward the largest class size,
+    so a department with few examples is not drowned by `quality`."""
+    by_class: dict[str, list[Example]] = {}
+    for example in examples:
+        cats = example.reference.cats
+        label = max(cats, key=lambda key: cats[key])
+        by_class.setdefault(label, []).append(example)
+    largest = max((len(v) for v in by_class.values()), default=0)
+    out: list[Example] = []
+    for label in sorted(by_class):
+        items = by_class[label]
+        factor = min(up_to, largest / len(items))
+        whole, part = int(factor), factor - int(factor)
+        out.extend(items * whole + items[: round(part * len(items))])
+    return out
+
+
+def data_version(examples: Sequence[LabelledExample], config: dict[str, Any]) -> str:
+    """The model version the data and config give: the same inputs, the same version."""
+    ordered = sorted(examples, key=lambda e: (e.source, e.item.id or "", e.item.text))
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config, sort_keys=True).encode())
+    for example in ordered:
+        digest.update(model_text(example.item).encode())
+        digest.update(repr(example.labels).encode())
+    return f"model-{digest.hexdigest()[:12]}"
+
+
+def installed_version(model_dir: Path) -> str | None:
+    """The version of the model in `model_dir`, or None when there is none to read."""
+    try:
+        meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = meta.get("model_version") if isinstance(meta, dict) else None
+    return str(version) if version else None
+
+
+def _write(nlp: Language, out_dir: Path, version: str, count: int, config: dict[str, Any]) -> None:
+    """Write to a temporary sibling first so a crash never leaves a half-written model."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(out_dir.name + ".tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    nlp.meta["name"] = "hengtai_complaints"
+    nlp.meta["version"] = "0.0.0"
+    nlp.to_disk(staging)
+    meta = {
+        "model_version": version,
+        "examples": count,
+        "config": config,
+        "spacy": spacy.__version__,
+    }
+    (staging / META_FILE).write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
+
+
+def split_holdout(
+    examples: Sequence[LabelledExample], fraction: float, seed: int
+) -> tuple[list[LabelledExample], list[LabelledExample]]:
+    """A seeded, stratified-by-label split of the training corpus (never the dev set)."""
+    groups: dict[str, list[LabelledExample]] = {}
+    for example in sorted(examples, key=lambda e: (e.source, e.item.id or "", e.item.text)):
+        key = f"{example.labels.reason}|{example.labels.department}|{example.labels.severity}"
+        groups.setdefault(key, []).append(example)
+    rng = random.Random(seed)
+    train_part: list[LabelledExample] = []
+    held: list[LabelledExample] = []
+    for key in sorted(groups):
+        items = groups[key]
+        rng.shuffle(items)
+        cut = round(len(items) * fraction)
+        held.extend(items[:cut])
+        train_part.extend(items[cut:])
+    return train_part, held
+
+
+def train_default(
+    out_dir: Path = DEFAULT_MODEL_DIR,
+    data: Sequence[Path] = DEFAULT_TRAIN_DIRS,
+    config_path: Path | None = None,
+    taxonomy_path: Path | None = None,
+    holdout: float = 0.0,
+    only_if_changed: bool = False,
+) -> TrainReport | None:
+    """Train from files; with `only_if_changed`, None when the installed model is current."""
+    taxonomy = load_taxonomy(taxonomy_path)
+    config = load_train_config(config_path)
+    examples = load_examples(data)
+    if holdout > 0:
+        examples, _ = split_holdout(examples, holdout, int(config["seed"]))
+    if not examples:
+        raise SystemExit(f"no labelled examples found in {', '.join(map(str, data))}")
+    if only_if_changed and installed_version(out_dir) == data_version(examples, config):
+        return None
+    return train(examples, out_dir, taxonomy, config)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the complaint classifier model.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--data", type=Path, nargs="*", default=list(DEFAULT_TRAIN_DIRS))
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--taxonomy", type=Path, default=None)
+    parser.add_argument(
+        "--holdout", type=float, default=0.0, help="leave this share out (for checks)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    report = train_default(args.out, args.data, args.config, args.taxonomy, args.holdout)
+    assert report is not None
+    print(
+        f"trained {report.model_version} on {report.examples} examples "
+        f"in {report.seconds:.1f}s -> {report.model_dir}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""The service as channels see it: `channels.base.ChannelHost` over the gateway's services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select
+
+from channels.base import AcceptResult, AccountView
+from channels.registry import get_kind
+from gateway import metrics
+from gateway.intake import accept
+from gateway.mailer import send_via_relay
+from gateway.public_status import public_status
+from gateway.secrets import SecretError, resolve_secret
+from gateway.services import Services
+from storage.accounts import find_account
+from storage.conversations import (
+    ChatAccepted,
+    ChatMessage,
+    ChatWindow,
+    ClosedConversation,
+    DueConversation,
+    accept_chat_message,
+    close_conversation,
+    due_conversations,
+)
+from storage.hotline_calls import keep_step, load_steps, status_for_caller
+from storage.tables import ChannelAccount
+
+
+def account_view(account: ChannelAccount) -> AccountView:
+    return AccountView(
+        id=account.id,
+        name=account.name,
+        kind=account.kind,
+        settings=dict(account.settings),
+        enabled=account.enabled,
+    )
+
+
+class GatewayHost:
+    """Implements `ChannelHost`; one per process, shared by routes and listeners."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+
+    async def accept(
+        self,
+        account: AccountView,
+        *,
+        provider_id: str,
+        data: bytes,
+        media_type: str,
+        meta: dict[str, Any] | None = None,
+        received_at: datetime | None = None,
+        reserve_reference: bool = False,
+    ) -> AcceptResult:
+        async with self.svc.sessions() as session:
+            row = await session.get(ChannelAccount, account.id)
+        if row is None:
+            raise LookupError(f"channel account {account.name} no longer exists")
+        accepted = await accept(
+            self.svc,
+            row,
+            get_kind(row.kind).family.value,
+            provider_id=provider_id,
+            data=data,
+            media_type=media_type,
+            meta=meta,
+            received_at=received_at,
+            reserve_reference=reserve_reference,
+        )
+        return AcceptResult(
+            accepted.raw_id, accepted.sha256, accepted.reference, accepted.duplicate
+        )
+
+    async def account(self, name: str) -> AccountView | None:
+        async with self.svc.sessions() as session:
+            row = await find_account(session, name)
+        return account_view(row) if row else None
+
+    async def accounts(self, kind: str) -> list[AccountView]:
+        async with self.svc.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(ChannelAccount)
+                    .where(ChannelAccount.kind == kind)
+                    .order_by(ChannelAccount.name)
+                )
+            ).scalars()
+            return [account_view(row) for row in rows]
+
+    def secret(self, reference: str) -> str:
+        try:
+            return resolve_secret(reference)
+        except SecretError as exc:
+            raise ValueError(str(exc)) from exc
+
+    async def send_mail(self, message: EmailMessage) -> None:
+        await send_via_relay(self.svc.settings.smtp_relay, message)
+
+    async def keep_call_step(
+        self, account: AccountView, call_sid: str, step: str, params: dict[str, Any]
+    ) -> bool:
+        async with self.svc.sessions.begin() as session:
+            return await keep_step(session, account.id, call_sid, step, params)
+
+    async def call_steps(
+        self, account: AccountView, call_sid: str
+    ) -> list[tuple[str, dict[str, Any], str]]:
+        async with self.svc.sessions() as session:
+            return await load_steps(session, account.id, call_sid)
+
+    async def complaint_status(self, reference: str, phone: str) -> str | None:
+        async with self.svc.sessions() as session:
+            return await status_for_caller(session, reference, phone)
+
+    async def accept_chat(
+        self,
+        account: AccountView,
+        *,
+        provider_id: str,
+        data: bytes,
+        media_type: str,
+        message: ChatMessage | None,
+        window: ChatWindow,
+        meta: dict[str, Any] | None = None,
+    ) -> ChatAccepted:
+        async with self.svc.sessions.begin() as session:
+            accepted = await accept_chat_message(
+                session,
+                account_id=account.id,
+                account_name=account.name,
+                provider_id=provider_id,
+                data=data,
+                media_type=media_type,
+                message=message,
+                window=window,
+                meta=meta,
+            )
+        family = get_kind(account.kind).family.value
+        (metrics.DUPLICATES if accepted.duplicate else metrics.RECEIVED).labels(family).inc()
+        return accepted
+
+    async def due_conversations(self, kind: str, limit: int = 100) -> list[DueConversation]:
+        async with self.svc.sessions() as session:
+            return await due_conversations(session, kind, limit)
+
+    async def close_conversation(
+        self, conversation: DueConversation, *, data: bytes, media_type: str, media: list[bytes]
+    ) -> ClosedConversation | None:
+        async with self.svc.sessions.begin() as session:
+            closed = await close_conversation(
+                session, conversation, data=data, media_type=media_type, media=media
+            )
+        if closed is not None and not closed.duplicate:
+            await self.svc.enqueue("process", closed.raw_id)
+        return closed
+
+    async def public_status(self, reference: str, contact: str) -> dict[str, Any] | None:
+        return await public_status(self.svc, reference, contact)
+
+    @property
+    def public_base_url(self) -> str:
+        return self.svc.settings.base_url

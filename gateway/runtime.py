@@ -1,0 +1,76 @@
+"""Starting and stopping the job machinery of either run mode around the HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from gateway.jobs import ArqQueue, EmbeddedQueue
+from gateway.pipeline import run_job, sweep
+from gateway.services import Services
+from storage.work import release_all_claims
+
+log = logging.getLogger(__name__)
+ARQ_QUEUE = "complaint-gateway"
+
+
+class EmbeddedRuntime:
+    """In-process workers plus a periodic sweeper; the only process, so claims at start are ours."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.queue = EmbeddedQueue(
+            lambda job, row_id: run_job(svc, job, row_id), svc.settings.embedded_workers
+        )
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.svc.queue = self.queue
+        async with self.svc.sessions.begin() as session:
+            released = await release_all_claims(session)
+        if released:
+            log.info("released claims left by a previous run", extra={"rows": released})
+        self.queue.start()
+        await sweep(self.svc, older_than=0)
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.svc.settings.sweep_interval_seconds)
+            try:
+                await sweep(self.svc)
+            except Exception:
+                log.exception("sweep failed")
+
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.queue.drain(drain_seconds)
+        await self.queue.stop()
+
+
+class ScaleOutFrontEnd:
+    """The HTTP process of scale-out mode: enqueues onto Redis, the arq workers do the rest."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._pool: object | None = None
+
+    async def start(self) -> None:
+        from arq import create_pool
+        from arq.connections import RedisSettings
+
+        assert self.svc.settings.redis_url
+        pool = await create_pool(
+            RedisSettings.from_dsn(self.svc.settings.redis_url), default_queue_name=ARQ_QUEUE
+        )
+        self._pool = pool
+        self.svc.extras["redis"] = pool
+        self.svc.queue = ArqQueue(pool, ARQ_QUEUE)
+
+    async def stop(self, drain_seconds: float = 0.0) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()  # type: ignore[attr-defined]
