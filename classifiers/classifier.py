@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from classifiers.decision import Decider, Evidence, load_decision_config
 from classifiers.entities import EntityExtractor, EntityPatterns
 from classifiers.inputs import ClassifierInput
-from classifiers.model import DEFAULT_MODEL_DIR, ModelError, TextModel, log_status, model_text
+from classifiers.model import (
+    CHANNEL_MARKER,
+    DEFAULT_MODEL_DIR,
+    ModelError,
+    TextModel,
+    flag_thresholds,
+    log_status,
+    model_text,
+)
 from classifiers.rules import CompiledRules, RuleSet
 from classifiers.structure import analyse, received_day
 from classifiers.taxonomy import DEFAULT_RULES, Taxonomy, load_taxonomy
@@ -50,18 +58,23 @@ class Classifier:
             EntityPatterns.from_config(taxonomy.entities), tuple(taxonomy.scope.own_brands)
         )
         self._extended = re.compile(taxonomy.entities.get("extended_warranty", r"(?!x)x"), re.I)
-        self.decider = Decider(taxonomy, decision_config)
+        self.decider = Decider(taxonomy, with_flag_thresholds(decision_config, model))
         # Strings the model saw in training; docs made later add theirs to the vocab, so snapshot.
         self._known: frozenset[str] = frozenset(self.nlp.vocab.strings) if model else frozenset()
 
-    def known_tokens(self, doc: Doc) -> int:
-        """How many of the doc's tokens the model has seen: its evidence, not its bias.
+    def known_tokens(self, doc: Doc, channel: str | None = None) -> int:
+        """How many of the doc's content tokens the model has seen: its evidence, not its bias.
 
         A bag-of-words model scores text made of unseen words near its bias, which for
-        the multi-label flags sits above the flag threshold; without this count,
-        gibberish or a lone "嗯" would come out major with every flag.
+        the multi-label flags sits near the flag threshold; without this count, gibberish
+        or a lone "嗯" would come out major with every flag. The channel marker every text
+        carries is not evidence, so it is not counted.
         """
-        return sum(1 for token in doc if token.lower_ in self._known)
+        return self._known_count(content_tokens(doc, channel))
+
+    def _known_count(self, tokens: Sequence[Token]) -> int:
+        known = self._known
+        return sum(1 for token in tokens if token.lower_ in known)
 
     @property
     def status(self) -> dict[str, str]:
@@ -96,11 +109,13 @@ class Classifier:
             raw = "\n".join(part for part in (item.subject, item.text) if part)
             entities = self.extractor.extract(raw, received_day(item))
             extended = bool(self._extended.search(doc.text))
+            content = content_tokens(doc, item.channel)
             evidence = Evidence(
                 structure=analyse(item, entities, self.taxonomy, extended),
                 rules=self.rules.apply(doc),
                 cats=cats,
-                known_tokens=self.known_tokens(doc),
+                known_tokens=self._known_count(content),
+                content_tokens=len(content),
                 has_identifiers=bool(entities.model or entities.order_number or entities.serial),
             )
             outcome = self.decider.decide(evidence)
@@ -129,6 +144,29 @@ class Classifier:
                 rules_version=self.rules.version,
                 model_version=self.model.version if self.model else "",
             )
+
+
+def content_tokens(doc: Doc, channel: str | None) -> list[Token]:
+    """Tokens that carry letters (a Han character, a word), without the channel marker."""
+    tokens = list(doc)
+    if channel and tokens and tokens[0].text == f"{CHANNEL_MARKER}{channel}".lower():
+        tokens = tokens[1:]
+    return [t for t in tokens if t.is_alpha or (not t.is_punct and _has_letter(t.text))]
+
+
+def _has_letter(text: str) -> bool:
+    return any(char.isalpha() for char in text)
+
+
+def with_flag_thresholds(config: dict[str, Any], model: TextModel | None) -> dict[str, Any]:
+    """The decision config with the model's calibrated per-flag thresholds filled in, unless
+    the config names its own `flags.model_thresholds`."""
+    thresholds = flag_thresholds(model.meta if model else None)
+    flags = dict(config.get("flags") or {})
+    if not thresholds or flags.get("model_thresholds"):
+        return config
+    flags["model_thresholds"] = thresholds
+    return {**config, "flags": flags}
 
 
 def load_classifier(

@@ -19,6 +19,10 @@ from classifiers.structure import Structure
 from classifiers.taxonomy import CONFIG_DIR, Taxonomy
 
 DEFAULT_DECISION = CONFIG_DIR / "decision.yaml"
+# Rule groups that say nothing about what went wrong (a text with only these is contentless).
+_NO_CONTENT = frozenset({"validity:spam", "validity:not_a_complaint"})
+# Reasons a contentless text can have (LABELS.md 1, 2, 7).
+_NO_CONTENT_REASONS = ("spam", "not_a_complaint", "not_specific")
 
 
 def load_decision_config(path: Path | None = None) -> dict[str, Any]:
@@ -34,7 +38,8 @@ class Evidence:
     rules: RuleResult
     cats: dict[str, float] | None  # None: no model
     has_identifiers: bool  # a model, order or serial number was found
-    known_tokens: int = 0  # tokens of the text the model saw in training
+    known_tokens: int = 0  # content tokens of the text the model saw in training
+    content_tokens: int | None = None  # letter-bearing tokens (None: not counted)
 
 
 @dataclass
@@ -143,6 +148,12 @@ class Decider:
             reason = "not_specific" if structure.has_contact else "no_contact"
             notes.append(f"validity {reason}: no words to investigate")
             return reason, 0.9
+        if self.contentless(ev):
+            reason = self._contentless_reason(ev)
+            if reason == "not_specific" and not structure.has_contact:
+                reason = "no_contact"
+            notes.append(f"validity {reason}: {ev.content_tokens} words, no product or problem")
+            return reason, 0.9
         scores, p_valid = self._reason_scores(ev)
         strong = self._strong(ev)
         chosen: str | None = None
@@ -169,6 +180,28 @@ class Decider:
             min(0.99, scores[chosen] / (scores[chosen] + p_valid + 1e-9) + 0.25), 3
         )
 
+    def contentless(self, ev: Evidence) -> bool:
+        """Too few words and no rule evidence of a product, a problem or any label: "ok",
+        "你好", "hello?". The model's scores on such text are its bias, not a judgement."""
+        least = int(self.config["validity"].get("min_content_tokens", 0))
+        if ev.content_tokens is None or ev.content_tokens >= least or ev.has_identifiers:
+            return False
+        return not any(
+            score > 0 for group, score in ev.rules.scores.items() if group not in _NO_CONTENT
+        )
+
+    def _contentless_reason(self, ev: Evidence) -> str:
+        """Spam or praise words decide; else a confident model; else nothing to investigate."""
+        for reason in ("spam", "not_a_complaint"):
+            if ev.rules.score(f"validity:{reason}") > 0 and reason in self.taxonomy.invalid_reasons:
+                return reason
+        cats = ev.cats or {}
+        options = [r for r in _NO_CONTENT_REASONS if r in self.taxonomy.invalid_reasons]
+        best = max(options, key=lambda r: cats.get(f"validity:{r}", 0.0), default="not_specific")
+        if cats.get(f"validity:{best}", 0.0) >= self.config["validity"]["reason_threshold"]:
+            return best
+        return "not_specific"
+
     def _why(self, reason: str, ev: Evidence) -> str:
         groups = {
             "spam": ["validity:spam"],
@@ -194,7 +227,8 @@ class Decider:
                 notes.append(f"flag {flag}: rules {_words(ev.rules, f'flag:{flag}')}")
                 confidence = min(confidence, 0.95)
             elif self._model_has_evidence(ev) and (
-                prob >= cfg["model_threshold"] or (rule >= 0.5 and prob >= cfg["weak_rule_model"])
+                prob >= self.flag_threshold(flag)
+                or (rule >= 0.5 and prob >= cfg["weak_rule_model"])
             ):
                 flags.append(flag)
                 words = _words(ev.rules, f"flag:{flag}")
@@ -217,9 +251,16 @@ class Decider:
             confidence = cats["severity:major"]
         return flags, confidence
 
+    def flag_threshold(self, flag: str) -> float:
+        """The model-only threshold for one flag: calibrated per flag when known."""
+        cfg = self.config["flags"]
+        calibrated = cfg.get("model_thresholds") or {}
+        return float(calibrated.get(flag, cfg["model_threshold"]))
+
     def _model_has_evidence(self, ev: Evidence) -> bool:
         """Enough known words that a model score means something beyond the model's bias."""
-        return ev.known_tokens >= int(self.config["flags"].get("min_known_tokens", 0))
+        least = int(self.config["flags"].get("min_known_tokens", 0))
+        return ev.known_tokens >= least and not self.contentless(ev)
 
     def severity(self, ev: Evidence, flags: list[str], notes: list[str]) -> tuple[str, float]:
         if flags:
@@ -264,8 +305,8 @@ class Decider:
         notes: list[str] = []
         reason, validity_conf = self.validity(ev, notes)
         validity = "invalid" if reason else "valid"
-        if reason in self.taxonomy.minor_reasons:
-            flags: list[str] = []
+        if reason in self.taxonomy.minor_reasons or self.contentless(ev):
+            flags: list[str] = []  # nothing in the text to escalate on
             severity, severity_conf = "minor", validity_conf
         else:
             flags, flag_conf = self.flags(ev, reason, notes)

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
 META_FILE = "classifier.json"
+# Per-flag thresholds calibrated on a held-out split of the training corpus
+# (`python -m classifiers.calibration`); a model's own meta, when it has them, wins.
+CALIBRATION_FILE = Path(__file__).parent / "data" / "calibration.json"
+CHANNEL_MARKER = "channel"
 
 COMPONENTS = {
     "validity": "textcat_validity",
@@ -43,7 +47,8 @@ STRUCTURAL_REASONS = frozenset({"no_contact"})
 
 def model_text(item: ClassifierInput) -> str:
     """The one string both rules and model read: channel marker, subject and body, normalised."""
-    parts = [f"channel{item.channel}" if item.channel else "", item.subject or "", item.text or ""]
+    marker = f"{CHANNEL_MARKER}{item.channel}" if item.channel else ""
+    parts = [marker, item.subject or "", item.text or ""]
     return normalise("\n".join(part for part in parts if part))
 
 
@@ -81,6 +86,36 @@ class TextModel:
         for _name, component in self.nlp.pipeline:
             stream = list(component.pipe(stream, batch_size=256))  # type: ignore[attr-defined]
         return [dict(doc.cats) for doc in stream]
+
+
+def read_calibration(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
+    """The stored calibration (empty when there is none or it cannot be read)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def flag_thresholds(meta: dict[str, Any] | None, path: Path = CALIBRATION_FILE) -> dict[str, float]:
+    """Per-flag model thresholds: the model meta's `flag_thresholds`, else the stored file's."""
+    raw = (meta or {}).get("flag_thresholds") or read_calibration(path).get("flag_thresholds")
+    if not isinstance(raw, dict):
+        return {}
+    return {str(flag): float(value) for flag, value in raw.items()}
+
+
+def attach_calibration(model_dir: Path, path: Path = CALIBRATION_FILE) -> dict[str, float]:
+    """Copy the stored per-flag thresholds into a trained model's meta, so the model carries
+    them wherever it is promoted. Training calls this after writing `classifier.json`."""
+    thresholds = flag_thresholds(None, path)
+    meta_path = model_dir / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if thresholds:
+        meta["flag_thresholds"] = thresholds
+        meta["calibration"] = read_calibration(path).get("method", "")
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    return thresholds
 
 
 def textcat_config(exclusive: bool, ngram_size: int, length: int) -> dict[str, Any]:
