@@ -69,6 +69,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from aiohttp import web
 
     from gateway.app import create_app
+    from gateway.heap import freeze_startup_heap
     from gateway.logs import configure_logging
     from gateway.services import build_services
 
@@ -79,6 +80,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     svc = build_services(settings)
     app = create_app(svc)
     app.on_cleanup.append(lambda _app: svc.close())
+    freeze_startup_heap()
     web.run_app(
         app,
         host=host or settings.host,
