@@ -3,11 +3,29 @@
 Starts the service (embedded: SQLite + in-process workers; scale-out:
 PostgreSQL + Redis + N arq workers), posts N complaints at concurrency C,
 and waits until a local webhook sink has received each one. Prints
-throughput and p50/p95/p99 latency from request to delivery, then the p99 of
-an open-loop run at half the measured rate. It then measures the floor: the
-rate at which the same database commits the bare minimum per complaint (a
-raw row, a record row and one outbox row) in the same number of transactions
-from the same number of connections, and prints our throughput as a ratio.
+throughput and p50/p95/p99 latency from request to delivery, the CPU time the
+service's processes spent per complaint (a figure other load on the host does
+not distort the way it distorts the rate), then the p99 of an open-loop run at
+half the measured rate.
+
+The floor is the rate at which the same database commits the bare minimum per
+complaint - a raw row, a record row and one outbox row, with the state changes
+our pipeline makes (processing, processed, sending, delivered) - from the same
+number of connections and in the same number of transactions as our run:
+
+- connections: the most our processes held open at once during the measured run
+  (PostgreSQL: sampled from pg_stat_activity; SQLite: one, as the service has);
+- transactions: the commits our run made per complaint (PostgreSQL: the
+  xact_commit delta of the database over the measured run, which includes the
+  few read-only ones such as sweeps). Each complaint's raw row gets a
+  transaction of its own (an intake answers one request); the other steps are
+  grouped over several complaints per transaction, as our workers' batches do,
+  so that the total matches. SQLite: the embedded pipeline's count per
+  complaint, TRANSACTIONS_PER_COMPLAINT, each complaint on its own.
+
+Statements are bare asyncpg / sqlite3 with nothing around them, so the floor is
+what the database alone allows for the pipeline's shape; the ratio is the share
+of it that the whole service (HTTP, JSON, classification, queues) achieves.
 
     python bench/intake.py --mode both -n 2000 -c 64
 """
@@ -23,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +55,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).parent / "complaint-gateway")
 PG_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-# Write transactions per complaint in our pipeline: intake, claim raw, store record,
-# claim delivery, finish delivery (plus one read of the raw bytes).
+# Write transactions per complaint in the embedded pipeline: intake, claim raw, store
+# record, claim delivery, finish delivery (plus one read of the raw bytes).
 TRANSACTIONS_PER_COMPLAINT = 5
+FLOOR_PHASES = 5  # intake, claim, store, claim delivery, finish delivery
 
 TEXTS = [
     "空调KFR-35GW/HT1外机噪音很大，晚上睡不着，订单号HT20261015-{n:04d}，请尽快派人处理。",
@@ -146,6 +166,19 @@ class Service:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"service did not become ready; see {self.workdir}/serve.log")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU time of the service's processes so far (Linux /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        totals: dict[str, float] = {}
+        for n, proc in enumerate(self.procs):
+            name = "serve" if n == 0 else "workers"
+            try:
+                fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        return totals
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -235,42 +268,115 @@ FLOOR_SCHEMA = [
 ]
 
 
-def floor_steps(n: int) -> list[list[tuple[str, tuple[object, ...]]]]:
-    """The bare minimum per complaint, split into our number of transactions."""
+Step = list[tuple[str, tuple[object, ...]]]
+
+
+def intake_step(n: int) -> Step:
     body = TEXTS[n % len(TEXTS)].format(n=n)
     return [
-        [
-            (
-                "INSERT INTO floor_raw (id, provider_id, body, state) "
-                "VALUES ($1, $2, $3, 'received')",
-                (n, f"p{n}", body),
-            )
-        ],
-        [("UPDATE floor_raw SET state = 'processing' WHERE id = $1", (n,))],
-        [
-            ("INSERT INTO floor_record (id, raw_id, reference) VALUES ($1, $1, $2)", (n, f"R{n}")),
-            ("INSERT INTO floor_outbox (id, record_id, state) VALUES ($1, $1, 'pending')", (n,)),
-            ("UPDATE floor_raw SET state = 'processed' WHERE id = $1", (n,)),
-        ],
-        [("UPDATE floor_outbox SET state = 'sending' WHERE id = $1", (n,))],
-        [("UPDATE floor_outbox SET state = 'delivered' WHERE id = $1", (n,))],
+        (
+            "INSERT INTO floor_raw (id, provider_id, body, state) VALUES ($1, $2, $3, 'received')",
+            (n, f"p{n}", body),
+        )
     ]
 
 
-async def floor_postgres(count: int, connections: int) -> float:
+def later_steps(group: list[int]) -> list[Step]:
+    """The steps after intake for a group of complaints: claim, store, claim delivery,
+    finish delivery; a group of one is the per-complaint pipeline."""
+    return [
+        [("UPDATE floor_raw SET state = 'processing' WHERE id = $1", (n,)) for n in group],
+        [
+            step
+            for n in group
+            for step in (
+                (
+                    "INSERT INTO floor_record (id, raw_id, reference) VALUES ($1, $1, $2)",
+                    (n, f"R{n}"),
+                ),
+                (
+                    "INSERT INTO floor_outbox (id, record_id, state) VALUES ($1, $1, 'pending')",
+                    (n,),
+                ),
+                ("UPDATE floor_raw SET state = 'processed' WHERE id = $1", (n,)),
+            )
+        ],
+        [("UPDATE floor_outbox SET state = 'sending' WHERE id = $1", (n,)) for n in group],
+        [("UPDATE floor_outbox SET state = 'delivered' WHERE id = $1", (n,)) for n in group],
+    ]
+
+
+def group_size(transactions_per_complaint: float) -> int:
+    """Complaints per later-step transaction so that the floor commits as many
+    transactions per complaint as our run did (one intake each, the rest grouped)."""
+    later = max(transactions_per_complaint - 1.0, 1e-9)
+    return max(1, round((FLOOR_PHASES - 1) / later))
+
+
+def floor_work(count: int, group: int) -> list[list[Step]]:
+    """Units of work for the floor's tasks: each group's intakes, then its later steps
+    (a unit's transactions run in order, units run concurrently)."""
+    units: list[list[Step]] = []
+    for start in range(0, count, group):
+        members = list(range(start, min(start + group, count)))
+        units.append([intake_step(n) for n in members] + later_steps(members))
+    return units
+
+
+async def floor_postgres(count: int, connections: int, group: int) -> float:
     await reset_postgres()
     pool = await asyncpg.create_pool(PG_DSN, min_size=connections, max_size=connections)
     async with pool.acquire() as connection:
         for statement in FLOOR_SCHEMA:
             await connection.execute(statement)
+    units = floor_work(count, group)
 
-    async def one(n: int) -> None:
-        for transaction in floor_steps(n):
+    async def one(unit: int) -> None:
+        for transaction in units[unit]:
             async with pool.acquire() as connection, connection.transaction():
                 for sql, args in transaction:
                     await connection.execute(sql, *args)
 
-    return await _rate(count, connections * 4, one, pool.close)
+    return await _rate(count, len(units), connections * 4, one, pool.close)
+
+
+class PostgresWatch:
+    """Commits and the most connections of the bench database while our run goes on."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._commits = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _stats(self) -> tuple[int, int]:
+        await self._connection.execute("SELECT pg_stat_clear_snapshot()")
+        row = await self._connection.fetchrow(
+            "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),"
+            " (SELECT count(*) FROM pg_stat_activity"
+            "  WHERE datname = current_database() AND pid <> pg_backend_pid())"
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    async def start(self) -> None:
+        self._connection = await asyncpg.connect(PG_DSN)
+        self._commits, self.peak = await self._stats()
+        self._task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            await asyncio.sleep(0.2)
+            self.peak = max(self.peak, (await self._stats())[1])
+
+    async def stop(self) -> int:
+        """Commits since `start` (statistics are reported with a delay: wait for them)."""
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.sleep(1.0)
+        commits = (await self._stats())[0] - self._commits
+        await self._connection.close()
+        return commits
 
 
 async def floor_sqlite(count: int, path: Path) -> float:
@@ -282,9 +388,10 @@ async def floor_sqlite(count: int, path: Path) -> float:
     for statement in FLOOR_SCHEMA:
         await database.execute(statement)
     lock = asyncio.Lock()  # one connection, as the service has
+    units = floor_work(count, 1)
 
-    async def one(n: int) -> None:
-        for transaction in floor_steps(n):
+    async def one(unit: int) -> None:
+        for transaction in units[unit]:
             async with lock:
                 await database.execute("BEGIN IMMEDIATE")
                 for sql, args in transaction:
@@ -293,12 +400,18 @@ async def floor_sqlite(count: int, path: Path) -> float:
                     )
                 await database.execute("COMMIT")
 
-    return await _rate(count, 64, one, database.close)
+    return await _rate(count, len(units), 64, one, database.close)
 
 
-async def _rate(count: int, concurrency: int, one, close) -> float:  # type: ignore[no-untyped-def]
+async def _rate(
+    count: int,
+    units: int,
+    concurrency: int,
+    one: Callable[[int], Awaitable[None]],
+    close: Callable[[], Awaitable[None]],
+) -> float:
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(count):
+    for n in range(units):
         queue.put_nowait(n)
 
     async def worker() -> None:
@@ -333,15 +446,28 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, object]:
             key = await service.start()
             url = f"http://127.0.0.1:{args.port}/api/v1/complaints"
             await closed_loop(url, key, state, min(200, args.n), args.c, offset=0)  # warm-up
+            watch = PostgresWatch() if mode == "scaleout" else None
+            if watch is not None:
+                await watch.start()
+            cpu_before = service.cpu_seconds()
             rate, latencies = await closed_loop(url, key, state, args.n, args.c, offset=10_000)
+            cpu_after = service.cpu_seconds()
+            commits = await watch.stop() if watch is not None else 0
             half = await open_loop(url, key, state, args.n // 2, rate / 2, offset=100_000)
         finally:
             service.stop()
             await runner.cleanup()
-        if mode == "embedded":
+        if watch is None:
+            connections, per_complaint = 1, float(TRANSACTIONS_PER_COMPLAINT)
             floor = await floor_sqlite(args.n, Path(tmp) / "floor.db")
         else:
-            floor = await floor_postgres(args.n, args.floor_connections)
+            connections = args.floor_connections or max(watch.peak, 1)
+            per_complaint = commits / args.n
+            floor = await floor_postgres(args.n, connections, group_size(per_complaint))
+    cpu_ms = {
+        name: round((cpu_after.get(name, 0.0) - seconds) * 1000 / args.n, 2)
+        for name, seconds in cpu_before.items()
+    }
     return {
         "mode": mode,
         "complaints": args.n,
@@ -350,6 +476,9 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, object]:
         "latency_request_to_delivery": summary(latencies),
         "half_rate_per_s": round(rate / 2, 1),
         "latency_at_half_rate": summary(half),
+        "cpu_ms_per_complaint": cpu_ms,
+        "floor_connections": connections,
+        "floor_transactions_per_complaint": round(per_complaint, 2),
         "floor_per_s": round(floor, 1),
         "ratio_to_floor": round(rate / floor, 3),
     }
@@ -364,8 +493,8 @@ def main() -> None:
     parser.add_argument(
         "--floor-connections",
         type=int,
-        default=30,
-        help="PostgreSQL connections for the floor (our pools' total)",
+        default=0,
+        help="PostgreSQL connections for the floor (default: the most our run held)",
     )
     parser.add_argument("--port", type=int, default=18080)
     args = parser.parse_args()

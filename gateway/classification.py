@@ -98,15 +98,26 @@ class ClassifyStep:
     def __call__(self, draft: ComplaintDraft) -> Classification:
         if self.models is not None:
             self.refresh()
-        decision = self.classifier.classify(draft_to_input(draft))
-        held = sorted(REVIEW_HINTS.intersection(draft.hints))
-        if held and not decision.needs_review:
-            # The channel could read the input only in part: a person must look at it.
-            note = "input only partly readable" if held == [INCOMPLETE_HINT] else ", ".join(held)
-            decision = decision.model_copy(
-                update={
-                    "needs_review": True,
-                    "explanation": [*decision.explanation, f"review: {note}"],
-                }
-            )
-        return decision
+        return _held_for_review(draft, self.classifier.classify(draft_to_input(draft)))
+
+    def many(self, drafts: list[ComplaintDraft]) -> list[Classification]:
+        """Decisions for several drafts in one model pass (a processing batch)."""
+        if self.models is not None:
+            self.refresh()
+        decisions = self.classifier.classify_many([draft_to_input(d) for d in drafts])
+        return [_held_for_review(d, c) for d, c in zip(drafts, decisions, strict=True)]
+
+
+def _held_for_review(draft: ComplaintDraft, decision: Classification) -> Classification:
+    """A decision flagged for review when the channel could read the input only in part."""
+    held = sorted(REVIEW_HINTS.intersection(draft.hints))
+    if held and not decision.needs_review:
+        # The channel could read the input only in part: a person must look at it.
+        note = "input only partly readable" if held == [INCOMPLETE_HINT] else ", ".join(held)
+        decision = decision.model_copy(
+            update={
+                "needs_review": True,
+                "explanation": [*decision.explanation, f"review: {note}"],
+            }
+        )
+    return decision

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from gateway import metrics
 from gateway.services import Services
 from storage.archive import archive_raw
+from storage.archive_pg import archive_received
 from storage.db import utcnow
 from storage.history import record_event
 from storage.records import RawState
@@ -46,24 +47,36 @@ async def accept(
     reserve_reference: bool = False,
     enqueue: bool = True,
 ) -> Accepted:
-    async with svc.sessions.begin() as session:
-        archived = await archive_raw(
-            session,
+    detail = {"channel_account": account.name, "bytes": len(data)}
+    archived = None
+    if svc.engine.dialect.name == "postgresql":  # the same writes in one statement
+        now = utcnow()
+        archived = await archive_received(
+            svc.engine,
             channel_account_id=account.id,
             provider_id=provider_id,
             data=data,
             media_type=media_type,
-            received_at=received_at,
-            meta=meta,
-            reference_for=(received_at or utcnow()) if reserve_reference else None,
+            received_at=received_at or now,
+            meta=meta or {},
+            reference_for=(received_at or now) if reserve_reference else None,
+            history_detail=detail,
+            now=now,
         )
-        if not archived.duplicate:
-            await record_event(
+    if archived is None:
+        async with svc.sessions.begin() as session:
+            archived = await archive_raw(
                 session,
-                "received",
-                raw_id=archived.raw_id,
-                detail={"channel_account": account.name, "bytes": len(data)},
+                channel_account_id=account.id,
+                provider_id=provider_id,
+                data=data,
+                media_type=media_type,
+                received_at=received_at,
+                meta=meta,
+                reference_for=(received_at or utcnow()) if reserve_reference else None,
             )
+            if not archived.duplicate:
+                await record_event(session, "received", raw_id=archived.raw_id, detail=detail)
     if archived.duplicate:
         metrics.DUPLICATES.labels(family).inc()
     else:

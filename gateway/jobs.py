@@ -9,7 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
+from uuid import uuid4
+
+from arq.connections import RedisSettings
+from arq.constants import job_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
 
 log = logging.getLogger(__name__)
 
@@ -76,20 +82,84 @@ class EmbeddedQueue:
         self._tasks = []
 
 
+# arq connects with a 1 s timeout and a failed connect inside its poll loop ends the
+# worker; on a loaded host a new pool connection can take longer than that.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's settings for `url`, patient enough for a busy host."""
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = CONNECT_TIMEOUT_SECONDS
+    return settings
+
+
+def process_list(queue_name: str) -> str:
+    """The Redis list of raw ids waiting to be processed (see `gateway.process_feed`)."""
+    return f"{queue_name}:process"
+
+
 class ArqQueue:
-    """Enqueues onto Redis for `complaint-gateway worker` processes."""
+    """Enqueues onto Redis for `complaint-gateway worker` processes.
+
+    `process` work goes onto a plain list that workers pop in batches
+    (`gateway.process_feed`); other jobs are arq jobs. arq's `enqueue_job` costs
+    three round trips (WATCH, EXISTS, MULTI/EXEC) to keep caller-chosen job ids
+    unique; ours are random, so a job is just its key and its queue entry. Work
+    asked for while a write is in flight waits and goes together in the next one
+    (one MULTI/EXEC), so a busy process pays one round trip for many rows and an
+    idle one waits for nobody. `enqueue` returns once its work is stored.
+    """
 
     def __init__(self, pool: object, queue_name: str) -> None:
         self._pool = pool
         self._queue_name = queue_name
+        self._waiting: list[tuple[str, int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def enqueue(self, job: str, row_id: int) -> None:
-        await self._pool.enqueue_job(  # type: ignore[attr-defined]
-            f"{job}_job", row_id, _queue_name=self._queue_name
-        )
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((job, row_id, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        await stored
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._write(batch)
+            except Exception as exc:  # each caller sees the failure of its own job
+                for _job, _row_id, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc)
+            else:
+                for _job, _row_id, stored in batch:
+                    if not stored.done():
+                        stored.set_result(None)
+
+    async def _write(self, batch: list[tuple[str, int, asyncio.Future[None]]]) -> None:
+        pool: Any = self._pool
+        now = timestamp_ms()
+        async with pool.pipeline(transaction=True) as pipe:
+            raw_ids = [row_id for job, row_id, _stored in batch if job == "process"]
+            if raw_ids:
+                pipe.rpush(process_list(self._queue_name), *raw_ids)
+            for job, row_id, _stored in batch:
+                if job == "process":
+                    continue
+                job_id = uuid4().hex
+                data = serialize_job(
+                    f"{job}_job", (row_id,), {}, None, now, serializer=pool.job_serializer
+                )
+                pipe.psetex(job_key_prefix + job_id, pool.expires_extra_ms, data)
+                pipe.zadd(self._queue_name, {job_id: now})
+            await pipe.execute()
 
     async def depth(self) -> int:
-        return int(await self._pool.zcard(self._queue_name))  # type: ignore[attr-defined]
+        pool: Any = self._pool
+        jobs = await pool.zcard(self._queue_name)
+        return int(jobs) + int(await pool.llen(process_list(self._queue_name)))
 
 
 class InlineQueue:

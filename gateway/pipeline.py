@@ -11,9 +11,12 @@ import asyncio
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import AcknowledgeError, ChannelType, RawInput
 from channels.registry import get_kind
@@ -22,6 +25,7 @@ from gateway.channel_host import GatewayHost
 from gateway.followups import attach_follow_up, store_attachments
 from gateway.letter_handover import hand_over_documents
 from gateway.linking import contact_key, find_links
+from gateway.live_routing import RoutingSnapshot
 from gateway.routing_step import (
     after_stored,
     link_batch,
@@ -41,9 +45,15 @@ from storage.complaints import (
     insert_complaint,
     insert_outbox,
 )
-from storage.db import utcnow
-from storage.history import record_event
-from storage.records import ComplaintRecord, DeliveryState, RawState
+from storage.db import single_statements, utcnow
+from storage.history import record_event, record_events
+from storage.records import (
+    Classification,
+    ComplaintDraft,
+    ComplaintRecord,
+    DeliveryState,
+    RawState,
+)
 from storage.references import allocate_reference
 from storage.tables import ChannelAccount
 from storage.threads import reference_for_messages, remember_messages
@@ -53,11 +63,13 @@ from storage.work import (
     FinishedDelivery,
     claim_due_outbox,
     claim_outbox,
+    claim_outbox_ids,
     claim_raw,
     finish_outbox_batch,
     outbox_to_resume,
     raw_to_resume,
     set_raw_state,
+    set_raw_states,
 )
 
 log = logging.getLogger(__name__)
@@ -77,38 +89,68 @@ async def process(svc: Services, raw_id: int) -> str | None:
         data = await load_blob(session, claimed.sha256)
     if account is None:
         return None
+    return await run_claimed(svc, claimed, account, data)
+
+
+async def run_claimed(
+    svc: Services, claimed: ClaimedRaw, account: ChannelAccount, data: bytes
+) -> str | None:
+    """Process one claimed row on its own: a failure leaves it `failed` with the error,
+    a row another worker stored first is left alone; deliver jobs for its outbox rows."""
     started = time.perf_counter()
     try:
-        reference, outbox_ids = await _process_claimed(svc, claimed, account, data)
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                reference, outbox_ids = await _process_claimed(svc, claimed, account, data)
+                break
+            except DBAPIError as exc:
+                if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc):
+                    raise
+                await asyncio.sleep(0.05 * attempt)  # the other transaction commits meanwhile
     except IntegrityError:
         # Another worker stored this raw message first (a stale claim was retaken).
-        log.info("raw message already processed elsewhere", extra={"raw_id": raw_id})
+        log.info("raw message already processed elsewhere", extra={"raw_id": claimed.id})
         return None
     except Exception as exc:
-        await _mark_failed(svc, raw_id, exc, account.kind)
+        await mark_failed(svc, claimed.id, exc, account.kind)
         return None
-    family = get_kind(account.kind).family.value
+    count_processed(account.kind, claimed, reference, started)
+    for outbox_id in outbox_ids:
+        await svc.enqueue("deliver", outbox_id)
+    return reference
+
+
+TRANSIENT_ATTEMPTS = 3
+_TRANSIENT_STATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """A PostgreSQL deadlock or serialization failure: the transaction can simply be rerun."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in _TRANSIENT_STATES
+
+
+def count_processed(kind: str, claimed: ClaimedRaw, reference: str, started: float) -> None:
+    """Metrics and the log line of one stored complaint."""
+    family = get_kind(kind).family.value
     metrics.PROCESSED.labels(family).inc()
     metrics.LATENCY.labels(family).observe(
         max(datetime.now(UTC).timestamp() - claimed.received_at.timestamp(), 0.0)
     )
     log.info(
         "complaint stored",
-        extra={"raw_id": raw_id, "reference": reference, "ms": _ms_since(started)},
+        extra={"raw_id": claimed.id, "reference": reference, "ms": _ms_since(started)},
     )
-    for outbox_id in outbox_ids:
-        await svc.enqueue("deliver", outbox_id)
-    return reference
 
 
 def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-async def _process_claimed(
-    svc: Services, claimed: ClaimedRaw, account: ChannelAccount, data: bytes
-) -> tuple[str, list[int]]:
-    kind = get_kind(account.kind)
+async def normalise(
+    kind: ChannelType, claimed: ClaimedRaw, account: ChannelAccount, data: bytes
+) -> ComplaintDraft:
+    """The channel kind's draft of an archived input."""
     raw = RawInput(
         data=data,
         media_type=claimed.media_type,
@@ -119,7 +161,14 @@ async def _process_claimed(
         settings=dict(account.settings),
     )
     # A CPU-heavy normaliser (OCR) runs in a thread so the event loop keeps serving.
-    draft = await asyncio.to_thread(kind.normalise, raw) if kind.cpu_bound else kind.normalise(raw)
+    return await asyncio.to_thread(kind.normalise, raw) if kind.cpu_bound else kind.normalise(raw)
+
+
+async def _process_claimed(
+    svc: Services, claimed: ClaimedRaw, account: ChannelAccount, data: bytes
+) -> tuple[str, list[int]]:
+    kind = get_kind(account.kind)
+    draft = await normalise(kind, claimed, account, data)
     if not draft.follow_up_of and draft.replies_to:
         async with svc.sessions() as session:
             draft.follow_up_of = await reference_for_messages(session, draft.replies_to)
@@ -131,53 +180,90 @@ async def _process_claimed(
         if joined is not None:
             return joined, []
     decision = svc.classify(draft)
-    key = contact_key(draft)
     snapshot = await routing_snapshot(svc)
     async with svc.sessions.begin() as session:
         # A second worker holding a stale claim fails on the unique raw_id: IntegrityError.
-        await store_attachments(session, draft)
-        links, decision = await find_links(session, draft, decision, key)
-        links, decision, batch, batch_keys = await link_batch(
-            session, svc.settings.links, draft, decision, links
-        )
-        reference = claimed.reference or await allocate_reference(session, draft.received_at)
-        record = ComplaintRecord(
-            **draft.model_dump(),
-            reference=reference,
-            raw_id=claimed.id,
-            original=f"blob:{claimed.sha256}",
-            classification=decision,
-            links=links,
-            due=due_times(
-                draft.received_at,
-                decision.severity,
-                svc.settings.sla.limits,
-                timezone=svc.settings.sla.timezone,
-            ),
-        )
-        complaint_id = await insert_complaint(session, record, key)
-        await remember_messages(session, draft.provider_ids, reference)
-        items = [*route_items(snapshot, record), *_acknowledgement(kind, record)]
-        items += await after_stored(
-            session, svc, snapshot, complaint_id, record, items, batch, batch_keys
-        )
-        outbox_ids = await insert_outbox(session, complaint_id, items)
-        await record_event(
-            session,
-            "created",
-            complaint_id=complaint_id,
-            raw_id=claimed.id,
-            detail={
-                "validity": decision.validity,
-                "reason": decision.reason,
-                "severity": decision.severity,
-                "department": decision.department,
-                "destinations": len(outbox_ids),
-            },
-        )
-        await set_raw_state(session, claimed.id, RawState.PROCESSED)
-    await hand_over_documents(svc, reference, draft)  # scans mailed in go to the letter OCR
-    return reference, outbox_ids
+        stored = await store_draft(session, svc, snapshot, kind, claimed, draft, decision)
+        await write_stored(session, [stored])
+    await hand_over_documents(svc, stored.reference, draft)  # scans mailed in go to the letter OCR
+    return stored.reference, stored.outbox_ids
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A record written by `store_draft`; its `created` history row and the raw row's
+    `processed` state are left to `write_stored`, so a batch writes them in one go."""
+
+    raw_id: int
+    reference: str
+    complaint_id: int
+    outbox_ids: list[int]
+    detail: dict[str, Any]
+
+
+async def store_draft(
+    session: AsyncSession,
+    svc: Services,
+    snapshot: RoutingSnapshot,
+    kind: ChannelType,
+    claimed: ClaimedRaw,
+    draft: ComplaintDraft,
+    decision: Classification,
+) -> Stored:
+    """Link, store and route one classified draft inside the caller's transaction."""
+    key = contact_key(draft)
+    await store_attachments(session, draft)
+    links, decision = await find_links(session, draft, decision, key)
+    links, decision, batch, batch_keys = await link_batch(
+        session, svc.settings.links, draft, decision, links
+    )
+    reference = claimed.reference or await allocate_reference(session, draft.received_at)
+    record = ComplaintRecord(
+        **draft.model_dump(),
+        reference=reference,
+        raw_id=claimed.id,
+        original=f"blob:{claimed.sha256}",
+        classification=decision,
+        links=links,
+        due=due_times(
+            draft.received_at,
+            decision.severity,
+            svc.settings.sla.limits,
+            timezone=svc.settings.sla.timezone,
+        ),
+    )
+    complaint_id = await insert_complaint(session, record, key)
+    await remember_messages(session, draft.provider_ids, reference)
+    items = [*route_items(snapshot, record), *_acknowledgement(kind, record)]
+    items += await after_stored(
+        session, svc, snapshot, complaint_id, record, items, batch, batch_keys
+    )
+    outbox_ids = await insert_outbox(session, complaint_id, items)
+    detail = {
+        "validity": decision.validity,
+        "reason": decision.reason,
+        "severity": decision.severity,
+        "department": decision.department,
+        "destinations": len(outbox_ids),
+    }
+    return Stored(claimed.id, reference, complaint_id, outbox_ids, detail)
+
+
+async def write_stored(session: AsyncSession, stored: list[Stored]) -> None:
+    """The `created` history rows and the `processed` raw states of stored records."""
+    await record_events(
+        session,
+        [
+            {
+                "action": "created",
+                "complaint_id": item.complaint_id,
+                "raw_id": item.raw_id,
+                "detail": item.detail,
+            }
+            for item in stored
+        ],
+    )
+    await set_raw_states(session, [item.raw_id for item in stored], RawState.PROCESSED)
 
 
 def _aware(value: datetime) -> datetime:
@@ -215,7 +301,7 @@ def _acknowledgement(kind: ChannelType, record: ComplaintRecord) -> list[OutboxI
     ]
 
 
-async def _mark_failed(svc: Services, raw_id: int, exc: Exception, kind: str) -> None:
+async def mark_failed(svc: Services, raw_id: int, exc: Exception, kind: str) -> None:
     error = f"{type(exc).__name__}: {exc}"[:4000]
     log.warning("processing failed", extra={"raw_id": raw_id, "error_type": type(exc).__name__})
     async with svc.sessions.begin() as session:
@@ -262,6 +348,32 @@ async def deliver(svc: Services, outbox_id: int) -> DeliveryState | None:
     finally:
         limits.release(claimed, states)
     return states.get(outbox_id)
+
+
+async def deliver_rows(svc: Services, outbox_ids: list[int]) -> dict[int, DeliveryState]:
+    """Send rows just written, without a job each (a processing batch's outbox rows).
+
+    Claimed in one statement, sent and finished like a deliver job's batch. Rows this
+    process cannot take now (its in-flight bound) get jobs instead; a row lost to a
+    crash here is pending with no attempt, and the sweeper enqueues it.
+    """
+    limits = _limits(svc)
+    wanted = [i for i in outbox_ids if not limits.handled_here(i)]
+    room = max(DELIVERY_IN_FLIGHT - len(limits.in_flight), 0)
+    wanted, later = wanted[:room], wanted[room:]
+    for outbox_id in later:
+        await svc.enqueue("deliver", outbox_id)
+    if not wanted:
+        return {}
+    async with single_statements(svc.engine, svc.sessions) as session:
+        claimed = await claim_outbox_ids(session, wanted)
+    limits.take(claimed)
+    states: dict[int, DeliveryState] = {}
+    try:
+        await _send_and_finish(svc, claimed, limits, states)
+    finally:
+        limits.release(claimed, states)
+    return states
 
 
 class _DeliveryLimits:

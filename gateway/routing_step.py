@@ -20,7 +20,12 @@ from gateway.settings import LinkSettings
 from routing.batches import batch_keys
 from routing.destinations import Sender
 from routing.router import filter_fields, plan_routes
-from storage.batches import add_batch_keys, incident_reference, lookalikes, open_or_join_incident
+from storage.batches import (
+    add_batch_keys,
+    incident_reference,
+    lookalikes_by_key,
+    open_or_join_incident,
+)
 from storage.clocks import start_clocks, stop_clocks
 from storage.complaints import OutboxItem, find_complaint
 from storage.deliveries import outbox_of
@@ -93,6 +98,21 @@ class BatchHit:
     opened: bool
 
 
+def draft_batch_keys(
+    settings: LinkSettings, draft: ComplaintDraft, decision: Classification
+) -> list[str]:
+    """The batch keys a valid complaint carries (none for any other)."""
+    if decision.validity != "valid":
+        return []
+    entities = decision.entities
+    return batch_keys(
+        [draft.product.model or "", *entities.get("model", [])],
+        [draft.product.serial or "", *entities.get("serial", [])],
+        f"{draft.subject or ''}\n{draft.body}",
+        settings.fault_keywords,
+    )
+
+
 async def link_batch(
     session: AsyncSession,
     settings: LinkSettings,
@@ -103,16 +123,10 @@ async def link_batch(
     """Join or open a batch incident when enough look-alikes arrived inside the window."""
     if decision.validity != "valid":
         return links, decision, None, []
-    entities = decision.entities
-    keys = batch_keys(
-        [draft.product.model or "", *entities.get("model", [])],
-        [draft.product.serial or "", *entities.get("serial", [])],
-        f"{draft.subject or ''}\n{draft.body}",
-        settings.fault_keywords,
-    )
+    keys = draft_batch_keys(settings, draft, decision)
     since = draft.received_at - timedelta(days=settings.batch_window_days)
-    for key in keys:
-        members = await lookalikes(session, key, since)
+    for key in keys:  # the first key with enough look-alikes decides
+        members = (await lookalikes_by_key(session, [key], since))[key]
         if len(members) + 1 < settings.batch_threshold:
             continue
         incident, opened = await open_or_join_incident(

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from gateway.jobs import ArqQueue, EmbeddedQueue
+from gateway.jobs import ArqQueue, EmbeddedQueue, redis_settings
 from gateway.pipeline import run_job, sweep
 from gateway.services import Services
 from storage.work import release_all_claims
@@ -61,11 +61,10 @@ class ScaleOutFrontEnd:
 
     async def start(self) -> None:
         from arq import create_pool
-        from arq.connections import RedisSettings
 
         assert self.svc.settings.redis_url
         pool = await create_pool(
-            RedisSettings.from_dsn(self.svc.settings.redis_url), default_queue_name=ARQ_QUEUE
+            redis_settings(self.svc.settings.redis_url), default_queue_name=ARQ_QUEUE
         )
         self._pool = pool
         self.svc.extras["redis"] = pool

@@ -70,6 +70,19 @@ async def load_blob(session: AsyncSession, sha256: str) -> bytes:
     return bytes(data)
 
 
+_LOAD_BLOBS = select(Blob.sha256, Blob.data).where(
+    Blob.sha256.in_(bindparam("hashes", expanding=True))
+)
+
+
+async def load_blobs(session: AsyncSession, hashes: list[str]) -> dict[str, bytes]:
+    """Several blobs in one query (a processing batch); missing hashes are left out."""
+    if not hashes:
+        return {}
+    rows = await session.execute(_LOAD_BLOBS, {"hashes": sorted(set(hashes))})
+    return {sha256: bytes(data) for sha256, data in rows}
+
+
 async def archive_raw(
     session: AsyncSession,
     *,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Integer, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import Complaint
+from storage.batch_context import batch_context
+from storage.tables import Complaint, TZDateTime, table_of
 from storage.tables_routing import BatchIncident, ComplaintBatchKey
 
 
@@ -20,6 +21,10 @@ def incident_reference(incident_id: int) -> str:
 async def add_batch_keys(
     session: AsyncSession, complaint_id: int, keys: Iterable[str], received_at: datetime
 ) -> None:
+    context = batch_context(session)
+    if context is not None:
+        context.hold_batch_keys(complaint_id, keys, received_at)
+        return
     rows = [{"complaint_id": complaint_id, "key": key, "received_at": received_at} for key in keys]
     if rows:
         await session.execute(insert(ComplaintBatchKey), rows)
@@ -36,6 +41,27 @@ async def lookalikes(session: AsyncSession, key: str, since: datetime) -> list[s
     return list((await session.execute(stmt)).scalars())
 
 
+async def lookalikes_by_key(
+    session: AsyncSession, keys: list[str], since: datetime
+) -> dict[str, list[str]]:
+    """`lookalikes` for several keys in one query: key -> references, oldest first."""
+    context = batch_context(session)
+    if context is not None and (known := context.lookalikes_for(keys, since)) is not None:
+        return known
+    found: dict[str, list[str]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    stmt = (
+        select(ComplaintBatchKey.key, Complaint.reference)
+        .join(ComplaintBatchKey, ComplaintBatchKey.complaint_id == Complaint.id)
+        .where(ComplaintBatchKey.key.in_(keys), ComplaintBatchKey.received_at >= since)
+        .order_by(ComplaintBatchKey.received_at, ComplaintBatchKey.id)
+    )
+    for key, reference in await session.execute(stmt):
+        found[key].append(reference)
+    return context.merge_held(found, since) if context is not None else found
+
+
 async def open_incident(session: AsyncSession, key: str) -> BatchIncident | None:
     return await session.scalar(select(BatchIncident).where(BatchIncident.open_key == key))
 
@@ -50,7 +76,8 @@ async def open_or_join_incident(
     """
     existing = await open_incident(session, key)
     if existing is not None:
-        existing.last_at, existing.members = at, existing.members + 1
+        if not _defer_join(session, existing, at):
+            existing.last_at, existing.members = at, existing.members + 1
         return existing, False
     try:
         async with session.begin_nested():
@@ -65,6 +92,58 @@ async def open_or_join_incident(
         assert joined is not None
         joined.last_at, joined.members = at, joined.members + 1
         return joined, False
+
+
+DEFERRED_JOINS = "deferred_incident_joins"  # key in `session.info`
+
+
+def defer_incident_joins(session: AsyncSession) -> None:
+    """Within this session's transaction, joins to existing incidents are collected and
+    written by `apply_incident_joins`, in incident-id order, just before the commit.
+
+    A processing batch stores many complaints in one transaction; updating an incident
+    row as each joins would hold its lock for the whole batch and, with batches joining
+    several incidents in different orders, deadlock. Applied last and in one order, the
+    locks are short and never crossed.
+    """
+    session.info[DEFERRED_JOINS] = {}
+
+
+def _defer_join(session: AsyncSession, incident: BatchIncident, at: datetime) -> bool:
+    joins = session.info.get(DEFERRED_JOINS)
+    if joins is None:
+        return False
+    count, last = joins.get(incident.id, (0, at))
+    joins[incident.id] = (count + 1, max(last, at))
+    return True
+
+
+_TABLE = table_of(BatchIncident)
+_APPLY_JOIN = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("incident_id"))
+    .values(
+        members=_TABLE.c.members + bindparam("joined", type_=Integer()),
+        last_at=case(
+            (_TABLE.c.last_at < bindparam("at", type_=TZDateTime()), bindparam("at")),
+            else_=_TABLE.c.last_at,
+        ),
+    )
+)
+
+
+async def apply_incident_joins(session: AsyncSession) -> None:
+    """Write the joins `defer_incident_joins` collected (atomic increments, id order)."""
+    joins = session.info.pop(DEFERRED_JOINS, None)
+    if not joins:
+        return
+    await session.execute(
+        _APPLY_JOIN,
+        [
+            {"incident_id": incident_id, "joined": count, "at": at}
+            for incident_id, (count, at) in sorted(joins.items())
+        ],
+    )
 
 
 async def close_stale_incidents(session: AsyncSession, before: datetime) -> int:

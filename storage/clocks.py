@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.batch_context import batch_context
 from storage.tables import table_of
 from storage.tables_routing import ComplaintClock
 
@@ -28,13 +29,15 @@ async def start_clocks(
 ) -> None:
     if not due:
         return
-    await session.execute(
-        insert(ComplaintClock),
-        [
-            {"complaint_id": complaint_id, "clock": name, "due_at": at, "department": department}
-            for name, at in due.items()
-        ],
-    )
+    rows = [
+        {"complaint_id": complaint_id, "clock": name, "due_at": at, "department": department}
+        for name, at in due.items()
+    ]
+    context = batch_context(session)
+    if context is not None:
+        context.clock_rows += rows  # written by the batch's flush, before its commit
+        return
+    await session.execute(insert(ComplaintClock), rows)
 
 
 async def restart_clocks(

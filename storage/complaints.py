@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.batch_context import batch_context
 from storage.db import utcnow
 from storage.records import ComplaintRecord, Delivery, DeliveryState
 from storage.tables import Complaint, Outbox, table_of
@@ -53,7 +54,11 @@ async def insert_complaint(
         "created_at": now,
         "updated_at": now,
     }
-    return int((await session.execute(_INSERT_COMPLAINT, values)).scalar_one())
+    complaint_id = int((await session.execute(_INSERT_COMPLAINT, values)).scalar_one())
+    context = batch_context(session)
+    if context is not None:
+        context.note_complaint(Complaint(id=complaint_id, **values))
+    return complaint_id
 
 
 async def insert_outbox(
@@ -111,6 +116,9 @@ async def earlier_by_contact(
     session: AsyncSession, contact_key: str, since: datetime, limit: int = 20
 ) -> list[Complaint]:
     """Earlier complaints from the same complainant, newest first."""
+    context = batch_context(session)
+    if context is not None and (known := context.earlier(contact_key, since, limit)) is not None:
+        return known
     stmt = (
         select(Complaint)
         .where(Complaint.contact_key == contact_key, Complaint.received_at >= since)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,26 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it costs a round trip per checkout; a dropped connection fails its
     # statement, and every job is safe to run again (the sweeper retries it).
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+@asynccontextmanager
+async def single_statements(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own (PostgreSQL autocommit).
+
+    For work that is one statement, or statements that need not commit together
+    (a claim, then a read), BEGIN and COMMIT are two round trips saved. On SQLite,
+    whose connection runs every transaction as BEGIN IMMEDIATE, an ordinary one.
+    """
+    if engine.dialect.name != "postgresql":
+        async with sessions.begin() as session:
+            yield session
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=autocommit, expire_on_commit=False) as session:
+            yield session
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -36,6 +36,28 @@ async def record_event(
     )
 
 
+async def record_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Several history rows in one executemany; each dict holds `record_event`'s arguments
+    (`action` and any of `actor`, `complaint_id`, `raw_id`, `detail`)."""
+    if not events:
+        return
+    at = utcnow()
+    await session.execute(
+        _INSERT,
+        [
+            {
+                "complaint_id": event.get("complaint_id"),
+                "raw_id": event.get("raw_id"),
+                "at": at,
+                "actor": event.get("actor", "system"),
+                "action": event["action"],
+                "detail": event.get("detail") or {},
+            }
+            for event in events
+        ],
+    )
+
+
 async def history_of(
     session: AsyncSession, *, complaint_id: int, raw_id: int | None = None
 ) -> list[HistoryEntry]:

@@ -34,6 +34,17 @@ class ClaimedRaw:
 
 
 _RAW = table_of(RawMessage)
+_RAW_CLAIMED_COLUMNS = (  # in ClaimedRaw's field order
+    _RAW.c.id,
+    _RAW.c.channel_account_id,
+    _RAW.c.provider_id,
+    _RAW.c.sha256,
+    _RAW.c.media_type,
+    _RAW.c.received_at,
+    _RAW.c.meta,
+    _RAW.c.reference,
+    _RAW.c.attempts,
+)
 _CLAIM_RAW = (
     update(_RAW)
     .where(
@@ -52,17 +63,7 @@ _CLAIM_RAW = (
         attempts=_RAW.c.attempts + 1,
         updated_at=bindparam("now", type_=TZDateTime()),
     )
-    .returning(
-        _RAW.c.id,
-        _RAW.c.channel_account_id,
-        _RAW.c.provider_id,
-        _RAW.c.sha256,
-        _RAW.c.media_type,
-        _RAW.c.received_at,
-        _RAW.c.meta,
-        _RAW.c.reference,
-        _RAW.c.attempts,
-    )
+    .returning(*_RAW_CLAIMED_COLUMNS)
 )
 _SET_RAW_STATE = (
     update(_RAW)
@@ -83,12 +84,101 @@ async def claim_raw(session: AsyncSession, raw_id: int, stale_after: float) -> C
     return ClaimedRaw(*row) if row else None
 
 
+# Up to `limit` more received rows of one channel account, oldest first, claimed in one
+# statement so one job can process a batch; SKIP LOCKED keeps concurrent claimers apart
+# on PostgreSQL (see _DUE_PICK below), SQLite's single writer does the same there.
+_RECEIVED_PICK = (
+    select(_RAW.c.id)
+    .where(
+        _RAW.c.state == RawState.RECEIVED.value,
+        _RAW.c.channel_account_id == bindparam("account_id"),
+    )
+    .order_by(_RAW.c.id)
+    .limit(bindparam("limit", type_=Integer()))
+    .with_for_update(skip_locked=True)
+    .cte("received_pick")
+    .prefix_with("MATERIALIZED")
+)
+_CLAIM_RECEIVED = (
+    update(_RAW)
+    .where(_RAW.c.id.in_(select(_RECEIVED_PICK.c.id)), _RAW.c.state == RawState.RECEIVED.value)
+    .values(
+        state=RawState.PROCESSING.value,
+        claimed_at=bindparam("now", type_=TZDateTime()),
+        attempts=_RAW.c.attempts + 1,
+        updated_at=bindparam("now", type_=TZDateTime()),
+    )
+    .returning(*_RAW_CLAIMED_COLUMNS)
+)
+
+
+async def claim_received_raw(
+    session: AsyncSession, channel_account_id: int, limit: int
+) -> list[ClaimedRaw]:
+    """Claim up to `limit` received rows of one account at once (a processing batch);
+    the jobs already queued for them then find nothing to claim."""
+    if limit <= 0:
+        return []
+    params = {"account_id": channel_account_id, "limit": limit, "now": utcnow()}
+    rows = await session.execute(_CLAIM_RECEIVED, params)
+    return [ClaimedRaw(*row) for row in rows]
+
+
+_CLAIM_RAW_IDS = (
+    update(_RAW)
+    .where(
+        _RAW.c.id.in_(bindparam("ids", expanding=True)),
+        or_(
+            _RAW.c.state == RawState.RECEIVED.value,
+            and_(
+                _RAW.c.state == RawState.PROCESSING.value,
+                _RAW.c.claimed_at < bindparam("stale", type_=TZDateTime()),
+            ),
+        ),
+    )
+    .values(
+        state=RawState.PROCESSING.value,
+        claimed_at=bindparam("now", type_=TZDateTime()),
+        attempts=_RAW.c.attempts + 1,
+        updated_at=bindparam("now", type_=TZDateTime()),
+    )
+    .returning(*_RAW_CLAIMED_COLUMNS)
+)
+
+
+async def claim_raw_ids(
+    session: AsyncSession, raw_ids: list[int], stale_after: float
+) -> list[ClaimedRaw]:
+    """`claim_raw` for several rows in one statement; rows another claimer holds (or
+    already processed) are left out."""
+    if not raw_ids:
+        return []
+    now = utcnow()
+    params = {"ids": raw_ids, "stale": now - timedelta(seconds=stale_after), "now": now}
+    rows = await session.execute(_CLAIM_RAW_IDS, params)
+    return sorted((ClaimedRaw(*row) for row in rows), key=lambda item: item.id)
+
+
 async def set_raw_state(
     session: AsyncSession, raw_id: int, state: RawState, error: str | None = None
 ) -> None:
     await session.execute(
         _SET_RAW_STATE,
         {"raw_id": raw_id, "new_state": state.value, "new_error": error, "now": utcnow()},
+    )
+
+
+async def set_raw_states(session: AsyncSession, raw_ids: list[int], state: RawState) -> None:
+    """Several rows to one state in one executemany (a processing batch's outcome)."""
+    if not raw_ids:
+        return
+    now = utcnow()
+    await session.execute(
+        _SET_RAW_STATE,
+        [
+            {"raw_id": raw_id, "new_state": state.value, "new_error": None, "now": now}
+            for raw_id in raw_ids
+        ],
     )
 
 
@@ -204,6 +294,24 @@ async def claim_outbox(
     params = {"outbox_id": outbox_id, "now": now, "stale": now - timedelta(seconds=stale_after)}
     row = (await session.execute(_CLAIM_OUTBOX, params)).first()
     return ClaimedDelivery(*row) if row else None
+
+
+_CLAIM_OUTBOX_IDS = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _DUE)
+    .values(_CLAIMED_VALUES)
+    .returning(*_CLAIMED_COLUMNS)
+)
+
+
+async def claim_outbox_ids(session: AsyncSession, outbox_ids: list[int]) -> list[ClaimedDelivery]:
+    """Claim the given rows that are still due, in one statement: a processing batch
+    sends the rows it just wrote without a job each (a row another claimer holds, or
+    already sent, is not due and is left alone)."""
+    if not outbox_ids:
+        return []
+    rows = await session.execute(_CLAIM_OUTBOX_IDS, {"ids": outbox_ids, "now": utcnow()})
+    return [ClaimedDelivery(*row) for row in rows]
 
 
 async def claim_due_outbox(session: AsyncSession, limit: int) -> list[ClaimedDelivery]:
