@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Protocol
 from aiohttp import web
 from pydantic import BaseModel
 
+from storage.chat_intake import ChatIntake
 from storage.conversations import (
     ChatAccepted,
     ChatMessage,
@@ -114,6 +115,13 @@ class ChannelHost(Protocol):
         """Archive one input (idempotent per account + provider id) and queue it."""
         ...
 
+    async def accept_many(
+        self, account: AccountView, items: list[BatchItem], *, enqueue: bool = True
+    ) -> list[AcceptResult]:
+        """`accept` for many inputs of one account in one transaction (an imported file):
+        one answer per item, in order; new ones are queued unless `enqueue` is False."""
+        ...
+
     async def account(self, name: str) -> AccountView | None:
         """The named account, read fresh (accounts change while the service runs)."""
         ...
@@ -140,6 +148,43 @@ class ChannelHost(Protocol):
         self, account: AccountView, call_sid: str
     ) -> list[tuple[str, dict[str, Any], str]]:
         """The kept steps of a call as (step, parameters, ISO time), oldest first."""
+        ...
+
+    async def keep_call_step_with_reference(
+        self,
+        account: AccountView,
+        call_sid: str,
+        step: str,
+        params: dict[str, Any],
+        answered: tuple[str, dict[str, Any]] | None = None,
+    ) -> str | None:
+        """Keep a call step with a newly taken reference (`_reference`), and the step
+        `answered` (step, params) if given, in one transaction; a retry gets the first
+        reference back. None: kept before without one."""
+        ...
+
+    async def accept_with_reference(
+        self,
+        account: AccountView,
+        *,
+        reference: str,
+        provider_id: str,
+        data: bytes,
+        media_type: str,
+        meta: dict[str, Any] | None = None,
+        received_at: datetime | None = None,
+    ) -> AcceptResult:
+        """`accept` for an input whose reference was taken before (told to a caller)."""
+        ...
+
+    async def calls_waiting(
+        self, account: AccountView, step: str, until: str, older_than_seconds: float
+    ) -> list[str]:
+        """CallSids with `step` kept longer ago than `older_than_seconds` and no `until` step."""
+        ...
+
+    async def purge_call_steps(self, account: AccountView, older_than_seconds: float) -> int:
+        """Forget the account's call steps older than `older_than_seconds` (retention)."""
         ...
 
     async def complaint_status(self, reference: str, phone: str) -> str | None:
@@ -177,6 +222,22 @@ class ChannelHost(Protocol):
     ) -> ClosedConversation | None:
         """Archive a conversation as one input (its `media` kept as blobs), close it and queue
         it; None when it changed meanwhile (a new message came, another process closed it)."""
+        ...
+
+    async def accept_chat_batch(self, items: list[ChatIntake]) -> list[ChatAccepted]:
+        """Archive many chat deliveries in one transaction (idempotent per account + provider
+        id) and queue their messages for grouping; one answer per item, in order."""
+        ...
+
+    async def group_chat_messages(self, limit: int = 500) -> int:
+        """Join up to `limit` queued chat messages to their conversations; how many were."""
+        ...
+
+    async def close_conversations(
+        self, closing: list[tuple[DueConversation, bytes, list[bytes]]], *, media_type: str
+    ) -> list[ClosedConversation | None]:
+        """`close_conversation` for several (conversation, document, media) in one
+        transaction; each closed one is queued."""
         ...
 
     async def public_status(self, reference: str, contact: str) -> dict[str, Any] | None:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 
-from channels.base import AcceptResult, AccountView
+from channels.base import AcceptResult, AccountView, BatchItem
 from channels.registry import get_kind
 from gateway import metrics
 from gateway.intake import accept
 from gateway.mailer import send_via_relay
 from gateway.public_status import public_status
+from gateway.reserved_intake import accept_with_reference
 from gateway.secrets import SecretError, resolve_secret
 from gateway.services import Services
 from storage.accounts import find_account
+from storage.bulk_archive import NewInput, archive_many
+from storage.chat_close import close_conversation_batch
+from storage.chat_intake import ChatIntake, accept_chat_batch, group_chat_messages
 from storage.conversations import (
     ChatAccepted,
     ChatMessage,
@@ -27,7 +31,15 @@ from storage.conversations import (
     close_conversation,
     due_conversations,
 )
-from storage.hotline_calls import keep_step, load_steps, status_for_caller
+from storage.db import utcnow
+from storage.hotline_calls import (
+    calls_waiting,
+    keep_step,
+    keep_step_with_reference,
+    load_steps,
+    purge_account_steps,
+    status_for_caller,
+)
 from storage.tables import ChannelAccount
 
 
@@ -77,6 +89,21 @@ class GatewayHost:
             accepted.raw_id, accepted.sha256, accepted.reference, accepted.duplicate
         )
 
+    async def accept_many(
+        self, account: AccountView, items: list[BatchItem], *, enqueue: bool = True
+    ) -> list[AcceptResult]:
+        inputs = [
+            NewInput(i.provider_id, i.data, i.media_type, i.received_at, i.meta) for i in items
+        ]
+        async with self.svc.sessions.begin() as session:
+            archived = await archive_many(session, account.id, account.name, inputs)
+        family = get_kind(account.kind).family.value
+        for done in archived:
+            (metrics.DUPLICATES if done.duplicate else metrics.RECEIVED).labels(family).inc()
+            if enqueue and not done.duplicate:
+                await self.svc.enqueue("process", done.raw_id)
+        return [AcceptResult(a.raw_id, a.sha256, a.reference, a.duplicate) for a in archived]
+
     async def account(self, name: str) -> AccountView | None:
         async with self.svc.sessions() as session:
             row = await find_account(session, name)
@@ -113,6 +140,65 @@ class GatewayHost:
     ) -> list[tuple[str, dict[str, Any], str]]:
         async with self.svc.sessions() as session:
             return await load_steps(session, account.id, call_sid)
+
+    async def keep_call_step_with_reference(
+        self,
+        account: AccountView,
+        call_sid: str,
+        step: str,
+        params: dict[str, Any],
+        answered: tuple[str, dict[str, Any]] | None = None,
+    ) -> str | None:
+        for _ in range(2):  # the second round reads what a concurrent retry kept
+            try:
+                async with self.svc.sessions.begin() as session:
+                    return await keep_step_with_reference(
+                        session, account.id, call_sid, step, params, utcnow(), answered
+                    )
+            except LookupError:
+                continue
+        raise LookupError(f"call step {step} of {call_sid} could not be kept")
+
+    async def accept_with_reference(
+        self,
+        account: AccountView,
+        *,
+        reference: str,
+        provider_id: str,
+        data: bytes,
+        media_type: str,
+        meta: dict[str, Any] | None = None,
+        received_at: datetime | None = None,
+    ) -> AcceptResult:
+        accepted = await accept_with_reference(
+            self.svc,
+            account.id,
+            account.name,
+            get_kind(account.kind).family.value,
+            reference=reference,
+            provider_id=provider_id,
+            data=data,
+            media_type=media_type,
+            meta=meta,
+            received_at=received_at,
+        )
+        return AcceptResult(
+            accepted.raw_id, accepted.sha256, accepted.reference, accepted.duplicate
+        )
+
+    async def calls_waiting(
+        self, account: AccountView, step: str, until: str, older_than_seconds: float
+    ) -> list[str]:
+        async with self.svc.sessions() as session:
+            return await calls_waiting(
+                session, account.id, step, until, timedelta(seconds=older_than_seconds)
+            )
+
+    async def purge_call_steps(self, account: AccountView, older_than_seconds: float) -> int:
+        async with self.svc.sessions.begin() as session:
+            return await purge_account_steps(
+                session, account.id, timedelta(seconds=older_than_seconds)
+            )
 
     async def complaint_status(self, reference: str, phone: str) -> str | None:
         async with self.svc.sessions() as session:
@@ -162,6 +248,27 @@ class GatewayHost:
 
     async def public_status(self, reference: str, contact: str) -> dict[str, Any] | None:
         return await public_status(self.svc, reference, contact)
+
+    async def accept_chat_batch(self, items: list[ChatIntake]) -> list[ChatAccepted]:
+        async with self.svc.sessions.begin() as session:
+            accepted = await accept_chat_batch(session, items)
+        for answer in accepted:
+            (metrics.DUPLICATES if answer.duplicate else metrics.RECEIVED).labels("social").inc()
+        return accepted
+
+    async def group_chat_messages(self, limit: int = 500) -> int:
+        async with self.svc.sessions.begin() as session:
+            return await group_chat_messages(session, limit)
+
+    async def close_conversations(
+        self, closing: list[tuple[DueConversation, bytes, list[bytes]]], *, media_type: str
+    ) -> list[ClosedConversation | None]:
+        async with self.svc.sessions.begin() as session:
+            closed = await close_conversation_batch(session, closing, media_type)
+        for done in closed:
+            if done is not None and not done.duplicate:
+                await self.svc.enqueue("process", done.raw_id)
+        return closed
 
     @property
     def public_base_url(self) -> str:

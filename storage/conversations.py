@@ -15,19 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.archive import archive_raw, store_blob
 from storage.db import utcnow
 from storage.history import record_event
 from storage.records import RawState
-from storage.tables import ChannelAccount, table_of
+from storage.tables import ChannelAccount, Complaint, RawMessage, table_of
 from storage.tables_social import ChatConversation, ChatConversationMessage
 from storage.upsert import insert_for
 
 OPEN = "open"
 CLOSED = "closed"
+_PENDING_RAW = (RawState.RECEIVED.value, RawState.PROCESSING.value)
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,12 @@ class ClosedConversation:
     duplicate: bool
 
 
-def _open_key(account_id: int, person: str) -> str:
+def open_key(account_id: int, person: str) -> str:
+    """The unique key of a sender's open conversation on one account."""
     return f"{account_id}/{person}"[:300]
+
+
+_open_key = open_key
 
 
 async def accept_chat_message(
@@ -213,10 +219,34 @@ async def _follow_up_target(
     ).scalar_one_or_none()
 
 
+def _ordered_after_earlier() -> Any:
+    """A follow-up waits while an earlier conversation of the same sender is still on its
+    way to becoming a record (its input received or processing), so the follow-up is
+    never processed before the record it continues exists (ordering per contact)."""
+    earlier = aliased(ChatConversation)
+    pending = (
+        select(earlier.id)
+        .join(RawMessage, RawMessage.id == earlier.raw_id)
+        .where(
+            earlier.channel_account_id == ChatConversation.channel_account_id,
+            earlier.person == ChatConversation.person,
+            earlier.state == CLOSED,
+            RawMessage.state.in_(_PENDING_RAW),
+        )
+        .exists()
+    )
+    return or_(ChatConversation.follow_up_of.is_(None), ~pending)
+
+
 async def due_conversations(
     session: AsyncSession, kind: str, limit: int = 100, now: datetime | None = None
 ) -> list[DueConversation]:
-    """Open conversations of `kind`'s accounts whose quiet window has passed."""
+    """Open conversations of `kind`'s accounts whose quiet window has passed.
+
+    A follow-up whose earlier conversations are not all stored yet is left for a later
+    run; one whose parent never became a record (its input failed) is returned as a
+    conversation of its own (`follow_up_of` None).
+    """
     rows = (
         await session.execute(
             select(ChatConversation, ChannelAccount.name, ChannelAccount.kind)
@@ -225,6 +255,7 @@ async def due_conversations(
                 ChannelAccount.kind == kind,
                 ChatConversation.state == OPEN,
                 ChatConversation.due_at <= (now or utcnow()),
+                _ordered_after_earlier(),
             )
             .order_by(ChatConversation.due_at)
             .limit(limit)
@@ -233,6 +264,16 @@ async def due_conversations(
     if not rows:
         return []
     ids = [row[0].id for row in rows]
+    parents = {row[0].follow_up_of for row in rows if row[0].follow_up_of}
+    stored = set()
+    if parents:
+        stored = set(
+            (
+                await session.execute(
+                    select(Complaint.reference).where(Complaint.reference.in_(parents))
+                )
+            ).scalars()
+        )
     messages: dict[int, list[StoredMessage]] = {conversation_id: [] for conversation_id in ids}
     for item in (
         await session.execute(
@@ -250,7 +291,9 @@ async def due_conversations(
             account=name,
             kind=kind_name,
             person=conversation.person,
-            follow_up_of=conversation.follow_up_of,
+            follow_up_of=(
+                conversation.follow_up_of if conversation.follow_up_of in stored else None
+            ),
             opened_at=conversation.opened_at,
             message_count=conversation.message_count,
             close_reason=conversation.close_reason,
@@ -277,6 +320,7 @@ async def close_conversation(
     ).scalar_one_or_none()
     if row is None or row.state != OPEN or row.message_count != conversation.message_count:
         return None
+    row.follow_up_of = conversation.follow_up_of  # as resolved when it became due
     for blob in media:
         await store_blob(session, blob)
     now = utcnow()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.tables import Base, BigId, Json, TZDateTime
@@ -54,3 +54,26 @@ class ChatConversationMessage(Base):
     provider_id: Mapped[str] = mapped_column(String(512))
     at: Mapped[datetime] = mapped_column(TZDateTime())
     content: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class ChatInbox(Base):
+    """A chat message kept by its webhook but not yet joined to a conversation.
+
+    The webhook writes this row with the raw message (one transaction) and answers;
+    the grouping pass joins rows in id order, many at a time, and deletes them. A
+    row left here by a stopped process is joined by the next pass.
+    """
+
+    __tablename__ = "chat_inbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    raw_id: Mapped[int] = mapped_column(ForeignKey("raw_message.id"), unique=True)
+    channel_account_id: Mapped[int] = mapped_column(ForeignKey("channel_account.id"))
+    provider_id: Mapped[str] = mapped_column(String(512))
+    person: Mapped[str] = mapped_column(String(256))
+    at: Mapped[datetime] = mapped_column(TZDateTime())  # as the network dates the message
+    received_at: Mapped[datetime] = mapped_column(TZDateTime())  # windows count from here
+    content: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    closes: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    quiet_seconds: Mapped[float] = mapped_column(Float)
+    follow_up_seconds: Mapped[float] = mapped_column(Float)

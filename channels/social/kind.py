@@ -2,12 +2,15 @@
 
 A webhook delivery goes: account (404 unknown, 403 disabled) → size (413) →
 signature (403, nothing kept) → parse (400, the body kept as a failed input
-with the reason) → every item archived and joined to its conversation (one
-transaction each; a re-delivery is recognised by the network's id) → the
-network's answer. Nothing heavier happens while the network waits.
+with the reason) → every item archived and queued for its conversation (a
+re-delivery is recognised by the network's id) → the network's answer.
+Nothing heavier happens while the network waits.
 
-`periodic` closes conversations whose quiet window has passed: it fetches
-their media, then archives each conversation as one input for the pipeline.
+Concurrent deliveries share one transaction (`intake.GroupCommit`); a
+grouping pass joins the kept messages to conversations shortly after.
+`periodic` runs that pass too, then closes conversations whose quiet window
+has passed: it fetches their media, then archives each conversation as one
+input for the pipeline, a batch of conversations per transaction.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from channels.social.conversation import (
     build_document,
     normalise_conversation,
 )
+from channels.social.intake import intake_of
 from channels.social.message import Inbound
 from channels.social.replies import acknowledgement_text, handle_of
 from channels.social.settings import SocialSettings
+from storage.chat_intake import ChatIntake
 from storage.conversations import ChatMessage, DueConversation
 from storage.db import utcnow
 from storage.records import ChannelKind, ComplaintDraft
@@ -41,8 +46,12 @@ from storage.records import ChannelKind, ComplaintDraft
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=SocialSettings)
 ACCOUNT_CACHE_SECONDS = 2.0
+ACCOUNT_CACHE_SIZE = 1000
 CLOSE_ATTEMPTS = 3  # a conversation waits this many ticks for media that failed to download
-CLOSE_CONCURRENCY = 8
+CLOSE_CONCURRENCY = 8  # media downloads at once
+CLOSE_FETCH = 100  # due conversations one round reads
+CLOSE_BATCH = 10  # conversations closed per transaction (short, so webhooks are not held)
+CLOSE_ROUNDS = 20  # rounds one periodic run makes at most
 
 
 class Refused(Exception):
@@ -63,20 +72,50 @@ def error(status: int, code: str, message: str) -> web.Response:
 
 
 class _Accounts:
-    """Accounts remembered for a moment, so a burst of webhooks costs no lookups."""
+    """Accounts (and their validated settings) remembered for a moment, so webhooks do not
+    wait on the database for them: an expired entry is still answered while one refresh
+    runs behind it, and concurrent misses share one lookup."""
 
     def __init__(self, host: ChannelHost) -> None:
         self.host = host
         self._seen: dict[str, tuple[float, AccountView | None]] = {}
+        self._lookups: dict[str, asyncio.Task[AccountView | None]] = {}
+        self._settings: dict[str, tuple[AccountView, Any]] = {}
 
     async def get(self, name: str) -> AccountView | None:
-        now = time.monotonic()
         cached = self._seen.get(name)
-        if cached is not None and cached[0] > now:
+        if cached is not None:
+            if cached[0] <= time.monotonic() and name not in self._lookups:
+                refresh = self._lookups[name] = asyncio.create_task(self._lookup(name))
+                refresh.add_done_callback(_quietly)  # a failed refresh: the next one retries
             return cached[1]
-        account = await self.host.account(name)
-        self._seen[name] = (now + ACCOUNT_CACHE_SECONDS, account)
-        return account
+        lookup = self._lookups.get(name)
+        if lookup is None:
+            lookup = self._lookups[name] = asyncio.create_task(self._lookup(name))
+        return await asyncio.shield(lookup)
+
+    async def _lookup(self, name: str) -> AccountView | None:
+        try:
+            account = await self.host.account(name)
+            if len(self._seen) >= ACCOUNT_CACHE_SIZE:  # many unknown names: start over
+                self._seen.clear()
+            self._seen[name] = (time.monotonic() + ACCOUNT_CACHE_SECONDS, account)
+            return account
+        finally:
+            self._lookups.pop(name, None)
+
+    def settings(self, account: AccountView, kind: SocialKind[Any]) -> Any:
+        known = self._settings.get(account.name)
+        if known is not None and known[0] is account:
+            return known[1]
+        settings = kind.settings_of(account)
+        self._settings[account.name] = (account, settings)
+        return settings
+
+
+def _quietly(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("channel account refresh failed", exc_info=task.exception())
 
 
 class SocialKind(ChannelType, Generic[S]):
@@ -157,7 +196,7 @@ class SocialKind(ChannelType, Generic[S]):
     ) -> web.StreamResponse:
         try:
             account = await self._account(request, accounts)
-            settings = self.settings_of(account)
+            settings: S = accounts.settings(account, self)
             body = await _read_bounded(request, settings.max_body_bytes)
             try:
                 readable = self.verify(request, body, settings, host)
@@ -199,45 +238,79 @@ class SocialKind(ChannelType, Generic[S]):
         body: bytes,
         items: list[Inbound],
     ) -> None:
+        """Keep every item (raw row + inbox row, shared with concurrent requests' items in one
+        transaction); the conversations are joined by a grouping pass behind the answer."""
         if not items:  # a delivery with nothing in it is still kept
             items = [Inbound(f"sha256:{hashlib.sha256(body).hexdigest()}", "", utcnow(), None)]
-        for item in items:
-            message = None
-            if item.message is not None:
-                message = ChatMessage(
+        window = settings.window
+        batch = [
+            ChatIntake(
+                account_id=account.id,
+                account_name=account.name,
+                provider_id=item.provider_id,
+                data=body,
+                media_type=self.body_media_type,
+                message=None
+                if item.message is None
+                else ChatMessage(
                     person=item.person,
                     at=item.at,
                     content=item.message.model_dump(mode="json", exclude_none=True),
                     closes=close_reason(item.message.text, settings),
-                )
-            await host.accept_chat(
-                account,
-                provider_id=item.provider_id,
-                data=body,
-                media_type=self.body_media_type,
-                message=message,
-                window=settings.window,
+                ),
+                window=window,
                 meta=item.meta,
             )
+            for item in items
+        ]
+        intake = intake_of(host)
+        accepted = await intake.commit.submit(batch)
+        if any(not answer.duplicate for answer in accepted):
+            intake.grouping.kick()
 
     async def periodic(self, host: ChannelHost) -> None:
-        """Close the conversations whose window has passed (each becomes one input)."""
-        due = await host.due_conversations(self.kind)
-        if not due:
-            return
-        limit = asyncio.Semaphore(CLOSE_CONCURRENCY)
+        """Join waiting messages, then close the conversations whose window has passed (each
+        becomes one input), a batch per transaction."""
+        await intake_of(host).grouping.drain()
         async with aiohttp.ClientSession() as http:
+            for _ in range(CLOSE_ROUNDS):
+                due = await host.due_conversations(self.kind, limit=CLOSE_FETCH)
+                closed = await self._close_due(host, http, due)
+                if len(due) < CLOSE_FETCH or not closed:
+                    return
 
-            async def one(conversation: DueConversation) -> None:
-                async with limit:
-                    await self._close(host, http, conversation)
+    async def _close_due(
+        self, host: ChannelHost, http: aiohttp.ClientSession, due: list[DueConversation]
+    ) -> int:
+        limit = asyncio.Semaphore(CLOSE_CONCURRENCY)
+        accounts = {name: await host.account(name) for name in {c.account for c in due}}
 
-            await asyncio.gather(*(one(conversation) for conversation in due))
+        async def one(
+            conversation: DueConversation,
+        ) -> tuple[DueConversation, bytes, list[bytes]] | None:
+            async with limit:
+                return await self._document(
+                    accounts[conversation.account], host, http, conversation
+                )
 
-    async def _close(
-        self, host: ChannelHost, http: aiohttp.ClientSession, conversation: DueConversation
-    ) -> None:
-        account = await host.account(conversation.account)
+        ready = [done for done in await asyncio.gather(*(one(c) for c in due)) if done]
+        closed = 0
+        for start in range(0, len(ready), CLOSE_BATCH):
+            outcome = await host.close_conversations(
+                ready[start : start + CLOSE_BATCH], media_type=CONVERSATION_MEDIA_TYPE
+            )
+            closed += sum(1 for done in outcome if done is not None)
+            await asyncio.sleep(0)  # webhooks waiting run between transactions
+        return closed
+
+    async def _document(
+        self,
+        account: AccountView | None,
+        host: ChannelHost,
+        http: aiohttp.ClientSession,
+        conversation: DueConversation,
+    ) -> tuple[DueConversation, bytes, list[bytes]] | None:
+        """The conversation's document and media; None while its media should be retried."""
         download = None
         if account is not None:
             download = self.downloader(account, self.settings_of(account), host, http)
@@ -252,11 +325,9 @@ class SocialKind(ChannelType, Generic[S]):
                 "conversation waits for its media",
                 extra={"conversation_id": conversation.id, "error": str(exc)},
             )
-            return
+            return None
         self._close_attempts.pop(conversation.id, None)
-        await host.close_conversation(
-            conversation, data=data, media_type=CONVERSATION_MEDIA_TYPE, media=media
-        )
+        return conversation, data, media
 
     def normalise(self, raw: RawInput) -> ComplaintDraft:
         return normalise_conversation(raw, self.family)

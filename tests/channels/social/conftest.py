@@ -270,12 +270,19 @@ async def close_due(gw: Gateway, kind: str) -> None:
     await get_kind(kind).periodic(GatewayHost(gw.svc))
 
 
+async def grouped(gw: Gateway) -> None:
+    """Join the messages webhooks kept to their conversations now (the pass that otherwise
+    follows intake within a moment)."""
+    await GatewayHost(gw.svc).group_chat_messages(100_000)
+
+
 async def force_due(gw: Gateway) -> None:
     """End every open quiet window now (instead of waiting minutes)."""
     from sqlalchemy import update
 
     from storage.db import utcnow
 
+    await grouped(gw)
     async with gw.svc.sessions.begin() as session:
         await session.execute(
             update(ChatConversation).where(ChatConversation.state == "open").values(due_at=utcnow())
@@ -283,6 +290,7 @@ async def force_due(gw: Gateway) -> None:
 
 
 async def conversations(gw: Gateway) -> list[ChatConversation]:
+    await grouped(gw)
     async with gw.svc.sessions() as session:
         rows = await session.execute(select(ChatConversation).order_by(ChatConversation.id))
         return list(rows.scalars())
