@@ -7,14 +7,24 @@ product, order number, status callback) with form bodies signed like
 Twilio's. Prints per-step p50/p95/p99 webhook latency on loopback; the
 target is p99 < 100 ms at 50 concurrent calls.
 
-    python bench/hotline.py -c 50 -n 4
+    python bench/hotline.py -c 50 -n 4 --think 2
+    python bench/hotline.py --import 10000     # transcript import instead (target < 60 s)
+
+`--think` is the time a caller takes between steps (listening to the prompt,
+speaking); 0 sends the next step at once, which measures a closed loop of 50
+requests in flight rather than 50 calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
+import json
 import os
+import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -47,7 +57,7 @@ def action_of(twiml: str) -> str:
 
 
 async def one_call(
-    session: aiohttp.ClientSession, base: str, timings: dict[str, list[float]]
+    session: aiohttp.ClientSession, base: str, timings: dict[str, list[float]], think: float = 0.0
 ) -> None:
     sid = "CA" + uuid.uuid4().hex
     caller = f"+86138{uuid.uuid4().int % 10**8:08d}"
@@ -56,6 +66,8 @@ async def one_call(
     async def post(step: str, url: str, **extra: str) -> str:
         params = {"CallSid": sid, "From": caller, "To": NUMBER, "CallStatus": "in-progress"}
         params.update(extra)
+        if think and step not in ("voice", "status"):
+            await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
         headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
         started = time.perf_counter()
         async with session.post(url, data=params, headers=headers) as response:
@@ -74,13 +86,14 @@ async def one_call(
     await post("status", f"{base}/status", CallStatus="completed", CallDuration="60")
 
 
-async def run(base: str, concurrency: int, calls_each: int) -> dict[str, list[float]]:
+async def run(base: str, concurrency: int, calls_each: int, think: float) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {}
     async with aiohttp.ClientSession() as session:
 
         async def caller() -> None:
+            await asyncio.sleep(random.uniform(0, think))  # calls do not all start at once
             for _ in range(calls_each):
-                await one_call(session, base, timings)
+                await one_call(session, base, timings, think)
 
         await one_call(session, base, {})  # warm-up
         await asyncio.gather(*(caller() for _ in range(concurrency)))
@@ -101,6 +114,96 @@ def reset_postgres(url: str) -> None:
     asyncio.run(drop())
 
 
+PROBLEMS = [
+    "热水器{model}打不着火，打了三次电话没人管",
+    "空调{model}外机漏水，滴到楼下邻居家",
+    "洗衣机{model}脱水时响声很大，还漏电，手被电了一下",
+    "冰箱{model}不制冷，里面的菜都坏了",
+    "The {model} dishwasher leaks water onto the floor every cycle",
+    "My {model} microwave sparks when it runs, I am afraid of a fire",
+    "快递送来的{model}包装破损，机身有划痕",
+    "安装师傅把{model}装歪了，还多收了两百块钱",
+]
+
+
+def transcripts_csv(count: int) -> bytes:
+    """`count` calls in the documented CSV import format, each different."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["call_id", "number", "started_at", "agent", "language", "transcript"])
+    rng = random.Random(8)
+    for index in range(count):
+        problem = PROBLEMS[index % len(PROBLEMS)]
+        model = f"{rng.choice('ABCDEFGH')}{rng.choice('JKLMN')}-{rng.randint(10, 99)}{index}"
+        english = problem[0].isascii()
+        transcript = (
+            f"agent: {'Hello, how can I help?' if english else '您好，恒泰电器'}\n"
+            f"caller: {problem.format(model=model)}\n"
+            f"caller: {'order' if english else '订单号'} HT{20260000 + index}-{index % 9999:04d}"
+        )
+        writer.writerow([
+            f"BENCH-{index:06d}", f"+86138{rng.randint(0, 10**8 - 1):08d}",
+            f"2026-03-{1 + index % 28:02d}T{8 + index % 10:02d}:{index % 60:02d}:00+08:00",
+            f"agent{index % 17}", "en" if english else "zh", transcript,
+        ])  # fmt: skip
+    return out.getvalue().encode()
+
+
+def bench_import(count: int, postgres: str | None) -> None:
+    """Time `complaint-gateway ingest` of `count` calls, then of the same file again."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
+               "GATEWAY_LOG_LEVEL": "WARNING"}  # fmt: skip
+        env.pop("GATEWAY_CONFIG", None)
+        env.pop("GATEWAY_REDIS_URL", None)
+        if postgres:
+            reset_postgres(postgres)
+            env["GATEWAY_DATABASE_URL"] = postgres
+        subprocess.run([CLI, "migrate"], env=env, cwd=folder, check=True, capture_output=True)
+        path = Path(folder) / "calls.csv"
+        path.write_bytes(transcripts_csv(count))
+        for label in ("import", "re-import"):
+            cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            done = subprocess.run(
+                [CLI, "ingest", "--channel", "hotline.twilio", str(path)],
+                env=env, cwd=folder, capture_output=True, check=False,
+            )  # fmt: skip
+            elapsed = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+            lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+            stored = sum(1 for line in lines if line.get("reference"))
+            failed = sum(1 for line in lines if line.get("status") == "failed")
+            print(f"{label}: {count} calls in {elapsed:.1f} s ({count / elapsed:.0f}/s; "
+                  f"CPU {used:.1f} s, the figure on a busy machine), "
+                  f"exit {done.returncode}, {len(lines)} outcomes, {stored} records, "
+                  f"{failed} failed")  # fmt: skip
+        rows = _count_rows(env["GATEWAY_DATABASE_URL"])
+        print(f"raw inputs {rows[0]}, complaints {rows[1]} (both must equal {count})")
+
+
+def _count_rows(url: str) -> tuple[int, int]:
+    query = "select (select count(*) from raw_message), (select count(*) from complaint)"
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.split(":///", 1)[1]) as connection:
+            raws, done = connection.execute(query).fetchone()
+        return int(raws), int(done)
+    import asyncpg
+
+    async def count() -> tuple[int, int]:
+        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+        try:
+            row = await connection.fetchrow(query)
+        finally:
+            await connection.close()
+        return int(row[0]), int(row[1])
+
+    return asyncio.run(count())
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -117,9 +220,23 @@ def main() -> None:
         help="scale-out: this PostgreSQL (postgresql+asyncpg://…, emptied) with --redis",
     )
     parser.add_argument("--redis", default=None, metavar="URL", help="Redis for scale-out")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a caller takes between steps"
+    )
+    parser.add_argument(
+        "--import", dest="import_calls", type=int, default=0, metavar="N",
+        help="bench the transcript import of N calls instead of the webhooks",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, default=0, help="service port (default: a free one)")
+    parser.add_argument(
+        "--profile", default=None, metavar="FILE", help="run the service under py-spy into FILE"
+    )
     args = parser.parse_args()
+    if args.import_calls:
+        bench_import(args.import_calls, args.postgres)
+        return
     with tempfile.TemporaryDirectory() as folder:
-        port = free_port()
+        port = args.port or free_port()
         env = {
             **os.environ,
             "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
@@ -139,7 +256,11 @@ def main() -> None:
              "--set", "auth_token=env:BENCH_TWILIO_TOKEN"],
             env=env, cwd=folder, check=True, capture_output=True,
         )  # fmt: skip
-        server = subprocess.Popen([CLI, "serve"], env=env, cwd=folder, stderr=subprocess.DEVNULL)
+        serve = [CLI, "serve"]
+        if args.profile:
+            spy = str(Path(sys.executable).parent / "py-spy")
+            serve = [spy, "record", "-r", "200", "-f", "raw", "-o", args.profile, "--", *serve]
+        server = subprocess.Popen(serve, env=env, cwd=folder, stderr=subprocess.DEVNULL)
         worker = (
             subprocess.Popen([CLI, "worker"], env=env, cwd=folder, stderr=subprocess.DEVNULL)
             if args.redis
@@ -155,7 +276,7 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.2)
             started = time.perf_counter()
-            timings = asyncio.run(run(base, args.concurrency, args.calls_each))
+            timings = asyncio.run(run(base, args.concurrency, args.calls_each, args.think))
             elapsed = time.perf_counter() - started
         finally:
             for process in (server, worker):

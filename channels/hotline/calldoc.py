@@ -118,7 +118,7 @@ def from_twilio(
     lang = language or _chosen_language(steps) or settings.languages[0]
     menu = latest(steps, "menu") or {}
     option = settings.option(str(menu.get("_option", "")))
-    statuses = [p.get("CallStatus") for k, p, _ in steps if k.startswith("status")]
+    statuses = [p.get("CallStatus") for k, p, _ in steps if k.startswith(("status", "ended"))]
     return CallDocument(
         source="twilio",
         call_id=call_sid,

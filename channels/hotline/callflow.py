@@ -9,7 +9,9 @@ request is the same one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,16 +22,20 @@ from twilio.twiml.voice_response import VoiceResponse
 from channels.base import AccountView, ChannelHost
 from channels.hotline.archive import (
     ARCHIVED_STEP,
+    ENDED_STEP,
+    FINISHED_STEP,
+    VOICEMAIL_STEP,
     archive_call,
     send_late_transcription,
-    worth_a_record,
+    settle_call,
 )
-from channels.hotline.calldoc import from_twilio, latest
+from channels.hotline.calldoc import latest
 from channels.hotline.phones import e164
 from channels.hotline.settings import HotlineSettings, MenuOption
 from channels.hotline.texts import reference_from_digits, say, spell_reference
 from channels.hotline.twiml import ask, goodbye, record, speak
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _LANGUAGE_WORDS = {
@@ -58,9 +64,15 @@ class Call:
         return f"{self.step_url}/{step}?{urlencode(query)}"
 
     async def keep(self, step: str, **interpretation: Any) -> bool:
+        return await self.host.keep_call_step(
+            self.account, self.sid, *self.row(step, **interpretation)
+        )
+
+    def row(self, step: str, **interpretation: Any) -> tuple[str, dict[str, Any]]:
+        """The step's key and what is kept of it."""
         key = step if self.attempt <= 1 else f"{step}#{self.attempt}"
         extra = {f"_{name}": value for name, value in interpretation.items()}
-        return await self.host.keep_call_step(self.account, self.sid, key, {**self.params, **extra})
+        return key, {**self.params, **extra}
 
     def said(self) -> str:
         return (self.params.get("SpeechResult") or "").strip()
@@ -215,28 +227,69 @@ async def product(call: Call) -> VoiceResponse:
 
 
 async def order(call: Call) -> VoiceResponse:
-    await call.keep("order")
-    return await _finish(call)
+    return await _finish(call, answered=call.row("order"))
 
 
 async def recording(call: Call) -> VoiceResponse:
     await call.keep("recording")
     duration = call.params.get("RecordingDuration", "0")
     if call.params.get("RecordingUrl") and duration.isdigit() and int(duration) > 0:
+        if call.settings.transcribe_recordings and call.settings.transcription_wait_seconds:
+            return await _hold(call)
         return await _finish(call)
     response = VoiceResponse()
     speak(response, say(call.settings, call.language, "no_recording"), call.language)
     return goodbye(response, call.settings, call.language)
 
 
-async def _finish(call: Call) -> VoiceResponse:
-    """Archive the call now, so the caller hears the reference before hanging up."""
-    result = await archive_call(call.host, call.account, call.settings, call.sid)
+async def _hold(call: Call) -> VoiceResponse:
+    """A voicemail: the caller hears its reference now; it is archived (and classified)
+    once Twilio's transcription is in, or when the configured wait is over."""
+    reference = await call.host.keep_call_step_with_reference(
+        call.account, call.sid, VOICEMAIL_STEP, {"RecordingUrl": call.params["RecordingUrl"]}
+    )
+    if reference is None:  # kept before this wait existed: archive it as it is
+        return await _finish(call)
+    steps = await call.host.call_steps(call.account, call.sid)
+    if latest(steps, "transcription"):  # the transcription was quicker than this webhook
+        await archive_call(call.host, call.account, call.settings, call.sid)
+    return _thanks(call, reference)
+
+
+def _thanks(call: Call, reference: str | None) -> VoiceResponse:
     response = VoiceResponse()
-    if result.reference:
-        spelled = spell_reference(result.reference, call.language)
+    if reference:
+        spelled = spell_reference(reference, call.language)
         speak(response, say(call.settings, call.language, "thanks", spelled=spelled), call.language)
     return goodbye(response, call.settings, call.language)
+
+
+async def _finish(call: Call, answered: tuple[str, dict[str, Any]] | None = None) -> VoiceResponse:
+    """The reference is taken and kept with the call (one transaction, with the step just
+    `answered`) so the caller hears it now; archiving the call follows the answer (the
+    housekeeping does it, should this process stop first)."""
+    reference = await call.host.keep_call_step_with_reference(
+        call.account, call.sid, FINISHED_STEP, {}, answered
+    )
+    later(archive_call(call.host, call.account, call.settings, call.sid), call.sid)
+    return _thanks(call, reference)
+
+
+def later(work: Coroutine[Any, Any, Any], call_sid: str) -> None:
+    """Run `work` after the webhook answered. What it needs is committed already, and the
+    housekeeping redoes it if this process stops first (see `archive.archive_waiting`)."""
+    task = asyncio.create_task(work, name=f"hotline:{call_sid}")
+    _LATER.add(task)
+    task.add_done_callback(_done)
+
+
+_LATER: set[asyncio.Task[Any]] = set()
+
+
+def _done(task: asyncio.Task[Any]) -> None:
+    _LATER.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("hotline follow-up work failed", exc_info=task.exception())
 
 
 async def lookup(call: Call) -> VoiceResponse:
@@ -267,22 +320,29 @@ async def dial(call: Call) -> VoiceResponse:
 
 
 async def transcription(call: Call) -> VoiceResponse:
-    """Twilio's transcription of the recorded message (often after the call ended)."""
+    """Twilio's transcription of the recorded message (often after the call ended).
+
+    A voicemail still waiting for it is archived now, words included; one archived
+    already (the wait was over) gets the words as a follow-up.
+    """
     await call.keep("transcription")
+    steps = await call.host.call_steps(call.account, call.sid)
+    if latest(steps, VOICEMAIL_STEP) and not latest(steps, ARCHIVED_STEP):
+        result = await archive_call(call.host, call.account, call.settings, call.sid)
+        if not result.duplicate:
+            return VoiceResponse()
     await send_late_transcription(call.host, call.account, call.sid)
     return VoiceResponse()
 
 
 async def status(call: Call) -> VoiceResponse:
-    """The call ended (or dropped): archive it unless it already was (same CallSid)."""
+    """The call ended (or dropped): it is archived unless it already was (same CallSid)."""
     call_status = call.params.get("CallStatus", "")
-    await call.host.keep_call_step(call.account, call.sid, f"status:{call_status}", call.params)
-    if call_status in FINAL_STATUSES:
-        steps = await call.host.call_steps(call.account, call.sid)
-        if latest(steps, ARCHIVED_STEP):
-            return VoiceResponse()  # archived in the call already
-        if worth_a_record(from_twilio(call.sid, steps, call.settings, None), call.settings):
-            await archive_call(call.host, call.account, call.settings, call.sid)
+    if call_status not in FINAL_STATUSES:
+        await call.host.keep_call_step(call.account, call.sid, f"status:{call_status}", call.params)
+        return VoiceResponse()
+    await call.host.keep_call_step(call.account, call.sid, ENDED_STEP, call.params)
+    later(settle_call(call.host, call.account, call.settings, call.sid), call.sid)
     return VoiceResponse()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from channels.base import (
     RawInput,
 )
 from channels.hotline import batch
+from channels.hotline.archive import archive_waiting
 from channels.hotline.callflow import base_url
 from channels.hotline.import_api import import_routes
 from channels.hotline.normalise import normalise_call
@@ -22,6 +24,8 @@ from channels.hotline.sms import send_sms, sms_text
 from channels.hotline.webhooks import KIND, voice_routes
 from channels.registry import register
 from storage.records import ChannelKind, ComplaintDraft
+
+log = logging.getLogger(__name__)
 
 
 class HotlineChannel(ChannelType):
@@ -33,6 +37,28 @@ class HotlineChannel(ChannelType):
 
     def routes(self, host: ChannelHost) -> list[web.AbstractRouteDef]:
         return [*voice_routes(host), *import_routes(host)]
+
+    async def periodic(self, host: ChannelHost) -> None:
+        """Archive voicemails whose wait for a transcription is over; forget call steps
+        past the account's retention (they are in the archived calls by then)."""
+        for account in await host.accounts(KIND):
+            try:
+                settings = HotlineSettings.model_validate(account.settings)
+            except ValueError:
+                continue  # reported where the account is used
+            try:
+                archived = await archive_waiting(host, account)
+                purged = await host.purge_call_steps(
+                    account, settings.call_step_retention_days * 86_400
+                )
+            except Exception:  # one account's trouble must not stop the others
+                log.exception("hotline housekeeping failed", extra={"account": account.name})
+                continue
+            if archived or purged:
+                log.info(
+                    "hotline housekeeping",
+                    extra={"account": account.name, "archived": archived, "purged": purged},
+                )
 
     def normalise(self, raw: RawInput) -> ComplaintDraft:
         return normalise_call(raw)

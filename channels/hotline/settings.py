@@ -103,6 +103,15 @@ class HotlineSettings(BaseModel):
     operator_number: str | None = Field(default=None, description="where option 'operator' dials")
     recording_max_seconds: int = Field(default=120, ge=5, le=3600)
     transcribe_recordings: bool = True
+    transcription_wait_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=3600,
+        description="how long a voicemail waits for its transcription before it is classified",
+    )
+    call_step_retention_days: float = Field(
+        default=30.0, gt=0, description="call steps older than this are deleted"
+    )
     sms_acknowledgement: bool = False
     sms_from: str | None = Field(default=None, description="SMS sender; default `number`")
     rest_base_url: str | None = Field(

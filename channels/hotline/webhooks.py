@@ -11,6 +11,7 @@ is kept already, so the status callback still archives the call.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -32,18 +33,22 @@ log = logging.getLogger(__name__)
 KIND = "hotline.twilio"
 TIME_BUDGET_SECONDS = 10.0  # well inside Twilio's 15 s
 ACCOUNT_CACHE_SECONDS = 1.0
+TOKEN_CACHE_SECONDS = 60.0  # a rotated token file is read again within a minute
 
 
 class AccountCache:
     """Accounts seen in the last second: a call's steps come in quick succession.
 
     Only found accounts are kept, so a number added at run time answers at
-    once; a change or a disable takes effect within a second.
+    once; a change or a disable takes effect within a second. The validated
+    settings and the signature validator are kept with the account while its
+    settings stay the same: per request they cost more than the step's own work.
     """
 
     def __init__(self, host: ChannelHost) -> None:
         self.host = host
         self._seen: dict[str, tuple[float, AccountView]] = {}
+        self._parsed: dict[str, tuple[str, float, HotlineSettings, RequestValidator | None]] = {}
 
     async def get(self, name: str) -> AccountView | None:
         now = time.monotonic()
@@ -53,9 +58,27 @@ class AccountCache:
         account = await self.host.account(name)
         if len(self._seen) > 1_000:
             self._seen.clear()
+            self._parsed.clear()
         if account is not None:
             self._seen[name] = (now, account)
         return account
+
+    def settings(self, account: AccountView) -> tuple[HotlineSettings, RequestValidator | None]:
+        """Validated settings and a validator over the resolved token (None: no token);
+        raises ValidationError or ValueError (token unreadable) as the uncached path would."""
+        key = json.dumps(account.settings, sort_keys=True, default=str)
+        now = time.monotonic()
+        hit = self._parsed.get(account.name)
+        if hit and hit[0] == key and now - hit[1] < TOKEN_CACHE_SECONDS:
+            return hit[2], hit[3]
+        settings = HotlineSettings.model_validate(account.settings)
+        validator = (
+            RequestValidator(self.host.secret(settings.auth_token))
+            if settings.number and settings.auth_token
+            else None
+        )
+        self._parsed[account.name] = (key, now, settings, validator)
+        return settings, validator
 
 
 def _refuse(status: int, code: str, message: str) -> web.Response:
@@ -68,18 +91,21 @@ def _twiml(response: VoiceResponse) -> web.Response:
 
 async def _hotline_account(
     accounts: AccountCache, name: str
-) -> tuple[AccountView, HotlineSettings] | web.Response:
+) -> tuple[AccountView, HotlineSettings, RequestValidator] | web.Response:
     account = await accounts.get(name)
     if account is None or account.kind != KIND:
         return _refuse(404, "unknown_channel_account", "no such hotline account")
     try:
-        settings = HotlineSettings.model_validate(account.settings)
+        settings, validator = accounts.settings(account)
     except ValidationError:
         log.error("hotline account has invalid settings", extra={"account": name})
         return _refuse(500, "invalid_settings", "the account's settings are invalid")
-    if not settings.number or not settings.auth_token:
+    except ValueError as exc:
+        log.error("hotline auth token unreadable", extra={"account": name})
+        return _refuse(500, "secret_unreadable", str(exc))
+    if validator is None:
         return _refuse(404, "no_number", "this hotline account takes no calls")
-    return account, settings
+    return account, settings, validator
 
 
 def step_handler(host: ChannelHost, accounts: AccountCache, step: Step) -> Handler:
@@ -87,18 +113,12 @@ def step_handler(host: ChannelHost, accounts: AccountCache, step: Step) -> Handl
         found = await _hotline_account(accounts, request.match_info["account"])
         if isinstance(found, web.Response):
             return found
-        account, settings = found
+        account, settings, validator = found
         form = await request.post()
         params = {key: value for key, value in form.items() if isinstance(value, str)}
-        assert settings.auth_token is not None
-        try:
-            token = host.secret(settings.auth_token)
-        except ValueError as exc:
-            log.error("hotline auth token unreadable", extra={"account": account.name})
-            return _refuse(500, "secret_unreadable", str(exc))
         url = host.public_base_url.rstrip("/") + request.raw_path
         signature = request.headers.get("X-Twilio-Signature", "")
-        if not signature or not RequestValidator(token).validate(url, params, signature):
+        if not signature or not validator.validate(url, params, signature):
             return _refuse(403, "bad_signature", "X-Twilio-Signature does not match")
         if not account.enabled:
             return _refuse(403, "channel_disabled", f"{account.name} is disabled")

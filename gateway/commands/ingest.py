@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from channels.base import BatchItem
 from channels.registry import UnknownChannelKind, get_kind
+from gateway.batch_import import accept_batch, outcomes, process_new
 from gateway.cli import echo_json, run_with_services
 from gateway.intake import accept
 from gateway.record_view import record_document
@@ -48,23 +49,13 @@ async def outcome_of(svc: Services, raw_id: int) -> dict[str, Any]:
 async def _ingest_batch(
     svc: Services, target: ChannelAccount, family: str, path: Path, batch: list[BatchItem]
 ) -> int:
-    """Accept each part of a split file under its own provider id; print each outcome."""
+    """Accept the parts of a split file in bulk (each under its own provider id), process
+    the new ones in batches, then print each outcome."""
+    accepted = await accept_batch(svc, target, batch, {"filename": path.name})
+    await process_new(svc, [done.raw_id for done in accepted if not done.duplicate])
     failures = 0
-    for item in batch:
-        accepted = await accept(
-            svc,
-            target,
-            family,
-            provider_id=item.provider_id,
-            data=item.data,
-            media_type=item.media_type,
-            meta={"filename": path.name, **item.meta},
-            received_at=item.received_at,
-            enqueue=False,
-        )
-        if not accepted.duplicate:
-            await svc.enqueue("process", accepted.raw_id)
-        document = await outcome_of(svc, accepted.raw_id)
+    documents = await outcomes(svc, [done.raw_id for done in accepted])
+    for item, document in zip(batch, documents, strict=True):
         document["source_file"] = f"{path} ({item.where})"
         failures += document.get("status") == "failed"
         echo_json(document)

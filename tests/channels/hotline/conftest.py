@@ -7,6 +7,7 @@ URLs in the TwiML it gets back, as Twilio would.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from channels.hotline import callflow
 from storage.accounts import add_account
 from storage.tables import ChannelAccount, Complaint, RawMessage
 from storage.tables_hotline import HotlineCallStep
@@ -126,8 +128,15 @@ async def count(gw: Gateway, model: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+async def settled() -> None:
+    """Wait for the work webhooks leave to do after answering (archiving a finished call)."""
+    while callflow._LATER:
+        await asyncio.gather(*list(callflow._LATER), return_exceptions=True)
+
+
 async def counts(gw: Gateway) -> tuple[int, int, int]:
-    """(call steps, raw inputs, complaints)."""
+    """(call steps, raw inputs, complaints), once the webhooks' follow-up work is done."""
+    await settled()
     return (
         await count(gw, HotlineCallStep),
         await count(gw, RawMessage),
@@ -135,11 +144,18 @@ async def counts(gw: Gateway) -> tuple[int, int, int]:
     )
 
 
-async def reference_of(gw: Gateway, provider_id: str) -> str:
-    async with gw.svc.sessions() as session:
-        reference = await session.scalar(
-            select(RawMessage.reference).where(RawMessage.provider_id == provider_id)
-        )
+async def reference_of(gw: Gateway, provider_id: str, timeout: float = 10.0) -> str:
+    """The reference of raw input `provider_id`, waiting for it a little: a call is
+    archived just after the webhook that ends it has answered."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with gw.svc.sessions() as session:
+            reference = await session.scalar(
+                select(RawMessage.reference).where(RawMessage.provider_id == provider_id)
+            )
+        if reference or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.02)
     assert reference, f"no raw input {provider_id}"
     return str(reference)
 

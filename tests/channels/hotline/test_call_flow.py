@@ -59,7 +59,8 @@ async def test_whole_call_in_mandarin(any_hotline: Gateway) -> None:
     assert (await caller.hang_up()).status == 200
     steps, raws, complaints = await counts(gw)
     assert (raws, complaints) == (1, 1)
-    assert steps == 8  # voice, language, menu, problem, product, order, archived, status
+    # voice, language, menu, problem, product, order, finished (the reference), archived, ended
+    assert steps == 9
 
 
 async def test_whole_call_in_english_by_speech_and_keypad(hotline: Gateway) -> None:
@@ -99,7 +100,7 @@ async def test_retried_callbacks_change_nothing(hotline: Gateway) -> None:
     for _ in range(3):
         await caller.hang_up()
     steps, raws, _ = await counts(hotline)
-    assert (raws, steps) == (1, 8)
+    assert (raws, steps) == (1, 9)
     await hotline.record(await reference_of(hotline, caller.sid))
     assert (await counts(hotline))[2] == 1
 
@@ -125,7 +126,9 @@ async def test_hang_up_in_the_menu_or_after_a_status_check_is_no_complaint(
     await caller.answer(await caller.dial_in(), Digits="2")
     await caller.hang_up(status="completed")
     steps, raws, _ = await counts(hotline)
-    assert (steps, raws) == (3, 0)  # the steps are kept, no record is made
+    # The steps are kept (voice, language, ended, and `archived` saying there was nothing to
+    # archive), no record is made.
+    assert (steps, raws) == (4, 0)
 
 
 async def test_withheld_caller_gives_no_contact_and_no_acknowledgement(hotline: Gateway) -> None:
