@@ -1,6 +1,7 @@
 """Corrections that retrain: a systematic confusion, 40 corrections, a retrain, the effect.
 
     .venv/bin/python bench/retrain.py [--corrections 40] [--epochs N] [--keep DIR]
+    .venv/bin/python bench/retrain.py --timing 5000    # the retrain job's time on 5,000 examples
 
 End to end on an embedded gateway (SQLite, in-process jobs, the shipped model): complaints
 about goods that *arrived* dented or cracked (transport damage → `logistics`) phrased in
@@ -95,6 +96,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     overrides: dict[str, object] = {"margin": 0.02, "min_corrections": 10}
     if args.epochs:
         overrides["epochs"] = args.epochs
+    if args.correction_weight:
+        overrides["correction_weight"] = args.correction_weight
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{workdir}/gateway.db",
         data_dir=workdir,
@@ -185,10 +188,80 @@ async def _record(client: TestClient, key: str, reference: str) -> dict:  # type
     raise RuntimeError(f"{reference} was not processed")
 
 
+def timing(args: argparse.Namespace) -> dict[str, object]:
+    """The retrain job's time on `--timing N` training examples (shipped corpus plus enough
+    corrections, here channel-style variants of corpus texts with their labels).
+
+    Cold: the first retrain after a corpus change also builds the `base-…` version that
+    stands in for the shipped model; warm: every later retrain (the base is reused).
+    """
+    from classifiers.augment import augment
+    from classifiers.classifier import load_classifier
+    from classifiers.corpus import DEFAULT_TRAIN_DIRS, load_examples
+    from classifiers.retrain import Retrainer, RetrainOptions, held_out
+    from classifiers.taxonomy import load_taxonomy
+    from classifiers.versions import ModelStore
+
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="retrain-timing-"))
+    options = RetrainOptions(margin=1.0, min_corrections=1)
+    job = Retrainer(
+        store=ModelStore(workdir / "models"),
+        taxonomy=load_taxonomy(),
+        train_dirs=list(DEFAULT_TRAIN_DIRS),
+        classifier_for=lambda folder: load_classifier(model_dir=folder),
+        options=options,
+    )
+    shipped_train, _ = job.split()
+    corpus = load_examples(DEFAULT_TRAIN_DIRS)
+    rows: list[dict[str, object]] = []
+    fitted, seed = 0, 0
+    while len(shipped_train) + fitted * options.correction_weight < args.timing:
+        seed += 1
+        for example in augment(corpus, seed=1000 + seed):
+            reference = f"T{len(rows):06d}"
+            labels = example.labels
+            rows.append({"text": example.item.text, "reference": reference,
+                         "validity": labels.validity, "reason": labels.reason,
+                         "severity": labels.severity, "flags": list(labels.flags),
+                         "department": labels.department})  # fmt: skip
+            fitted += not held_out(reference, options.holdout_every)
+            if len(shipped_train) + fitted * options.correction_weight >= args.timing:
+                break
+    result: dict[str, object] = {"corrections": len(rows), "workdir": str(workdir)}
+    for phase in ("cold", "warm"):
+        if phase == "warm":  # a new candidate (one more correction), the base reused
+            rows.append({**rows[0], "reference": "T-extra"})
+        started = time.perf_counter()
+        outcome = job.run(rows, actor="bench")
+        result[f"{phase}_seconds"] = round(time.perf_counter() - started, 1)
+        result["examples_trained"] = outcome.examples
+    result["target_met"] = float(result["warm_seconds"]) < 180  # type: ignore[arg-type]
+    if args.scratch:  # the fallback when the baseline cannot be updated: all from scratch
+        from classifiers.retrain import correction_examples, weighted
+        from classifiers.training import load_train_config, train
+
+        kept = [e for e in correction_examples(rows) if not held_out(e.item.id or "", 4)]
+        data = shipped_train + weighted(kept, options.correction_weight)
+        started = time.perf_counter()
+        train(data, workdir / "scratch", job.taxonomy, load_train_config())
+        result["scratch_seconds"] = round(time.perf_counter() - started, 1)
+        result["scratch_examples"] = len(data)
+    return result
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corrections", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--correction-weight", type=int, default=None)
     parser.add_argument("--keep", default=None, help="work folder to keep (default: a temp one)")
-    result = asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--timing", type=int, default=0, metavar="N",
+        help="instead: time the retrain job on N training examples (target: < 180 s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scratch", action="store_true", help="with --timing: also time a training from scratch"
+    )
+    arguments = parser.parse_args()
+    result = timing(arguments) if arguments.timing else asyncio.run(main(arguments))
     print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -100,5 +100,7 @@ def augment(examples: Iterable[LabelledExample], seed: int) -> list[LabelledExam
         if zh and rng.random() < 0.3:
             text = str(_s2t().convert(text))
         new_item = replace(item, text=text, id=f"{item.id or 'x'}~aug{seed}")
-        out.append(LabelledExample(new_item, example.labels, example.source + "~aug"))
+        out.append(
+            LabelledExample(new_item, example.labels, example.source + "~aug", example.tasks)
+        )
     return out

@@ -41,6 +41,9 @@ class LabelledExample:
     item: ClassifierInput
     labels: Labels
     source: str
+    # The model components this example teaches ("validity", "severity", "department",
+    # "flag"); None: all its labels. A correction's extra copies teach only what changed.
+    tasks: frozenset[str] | None = None
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from gateway.admin_ui.api_auth import PRINCIPAL
 from gateway.api import CLIENT, SERVICES
 from gateway.corrections import Correction, CorrectionError, apply_correction
 from gateway.errors import error_response
@@ -133,16 +134,33 @@ async def post_replay_one(request: web.Request) -> web.Response:
     return web.json_response({"replayed": replayed})
 
 
+def acting_name(request: web.Request) -> str:
+    """The authenticated principal: a user token's owner, else the client key's owner."""
+    principal = request.get(PRINCIPAL)
+    return principal.username if principal is not None else str(request[CLIENT])
+
+
 async def post_correction(request: web.Request) -> web.Response:
     body = await _json(request)
-    fields = {k: body.get(k) for k in ("validity", "reason", "severity", "flags", "department")}
-    actor = body.get("actor") or request[CLIENT]
+    fields = {
+        k: body.get(k) for k in ("validity", "reason", "severity", "flags", "department", "fields")
+    }
+    # Who corrected is whoever authenticated (a user token's owner or a client key's
+    # owner), never a name the caller writes: the history must not be forgeable.
+    actor = acting_name(request)
+    claimed = body.get("actor")
+    if claimed is not None and claimed != actor:
+        return error_response(
+            422,
+            "invalid_correction",
+            f"the actor comes from the credentials ({actor}); drop 'actor' from the body",
+        )
     try:
         result = await apply_correction(
             _svc(request),
             request.match_info["reference"],
             Correction(**fields),
-            actor=str(actor),
+            actor=actor,
             note=str(body.get("note") or ""),
         )
     except CorrectionError as exc:

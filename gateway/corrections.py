@@ -56,6 +56,8 @@ class Correction:
     severity: str | None = None
     flags: list[str] | None = None
     department: str | None = None
+    # Extracted fields by dotted name (see EDITABLE_FIELDS); None or "" clears a field.
+    fields: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,104 @@ class CorrectionResult:
     reference: str
     before: dict[str, Any]
     after: dict[str, Any]
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → before/after
     withdrawn: list[str] = field(default_factory=list)  # destinations told to withdraw
     routed: list[str] = field(default_factory=list)  # destinations sent the corrected record
     cancelled: list[str] = field(default_factory=list)  # old deliveries stopped before sending
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The extracted fields a supervisor may correct: dotted path in the record → kind.
+EDITABLE_FIELDS: dict[str, str] = {
+    "product.model": "text",
+    "product.specification": "text",
+    "product.serial": "text",
+    "product.quantity": "int",
+    "order_number": "text",
+    "amount": "text",
+    "location": "text",
+    "complainant.name": "text",
+    "complainant.phones": "list",
+    "complainant.email": "text",
+    "complainant.handle": "text",
+    "complainant.address": "text",
+}
+MAX_FIELD_LENGTH = 500
+
+
+def field_value(record: ComplaintRecord, name: str) -> Any:
+    """The current value of an editable field (None/[] when the record has none)."""
+    holder: Any = record
+    for part in name.split("."):
+        holder = getattr(holder, part, None)
+    return holder
+
+
+def _clean(name: str, value: Any) -> Any:
+    """A submitted value in the field's type; CorrectionError when it cannot be."""
+    kind = EDITABLE_FIELDS.get(name)
+    if kind is None:
+        known = ", ".join(EDITABLE_FIELDS)
+        raise CorrectionError(f"unknown field {name!r} (known: {known})")
+    if kind == "list":
+        items = value.split(",") if isinstance(value, str) else value
+        if items is None:
+            return []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise CorrectionError(f"{name} must be a list of strings")
+        return [i.strip()[:MAX_FIELD_LENGTH] for i in items if i.strip()]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if kind == "int":
+        try:
+            number = int(str(value).strip())
+        except ValueError as error:
+            raise CorrectionError(f"{name} must be a whole number, got {value!r}") from error
+        if number < 0:
+            raise CorrectionError(f"{name} must not be negative")
+        return number
+    if not isinstance(value, str | int | float):
+        raise CorrectionError(f"{name} must be text")
+    return str(value).strip()[:MAX_FIELD_LENGTH]
+
+
+def corrected_fields(
+    record: ComplaintRecord, fields: dict[str, Any] | None
+) -> tuple[ComplaintRecord, dict[str, dict[str, Any]]]:
+    """The record with `fields` applied and the changed ones as name → {before, after}.
+    Every value is checked before anything changes, so a bad one changes nothing."""
+    if not fields:
+        return record, {}
+    if not isinstance(fields, dict):
+        raise CorrectionError("fields must be an object of field name → value")
+    document = record.model_dump(mode="python")
+    changed: dict[str, dict[str, Any]] = {}
+    for name, raw in fields.items():
+        value = _clean(str(name), raw)
+        before = field_value(record, name)
+        if value == before or (not value and not before):
+            continue
+        changed[name] = {"before": before, "after": value}
+        holder = document
+        *parents, leaf = name.split(".")
+        for part in parents:
+            holder = holder.setdefault(part, {})
+        holder[leaf] = value
+    if not changed:
+        return record, {}
+    try:
+        return ComplaintRecord.model_validate(document), changed
+    except ValueError as error:
+        raise CorrectionError(f"invalid field value: {error}") from error
+
+
+def _jsonable(changed: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
+        for name, values in changed.items()
+    }
 
 
 def _labels(decision: Classification) -> dict[str, Any]:
@@ -165,6 +259,7 @@ async def apply_correction(
         record = ComplaintRecord.model_validate(row.record)
         old = record.classification
         new = corrected_decision(old, change, actor=actor, taxonomy=taxonomy)
+        record, changed_fields = corrected_fields(record, change.fields)
         version = await _correction_number(session, row.id) + 1
         record.classification = new
         record.due = due_times(
@@ -190,6 +285,7 @@ async def apply_correction(
             reference=reference,
             before=_labels(old),
             after=_labels(new),
+            fields=_jsonable(changed_fields),
             withdrawn=[item.destination for item in withdraw],
             routed=[item.destination for item in sends],
             cancelled=cancelled,
@@ -204,17 +300,20 @@ async def apply_correction(
                 **{k: v for k, v in result.as_dict().items() if k != "reference"},
             },
         )
-        await add_example(
-            session,
-            complaint_id=row.id,
-            reference=reference,
-            text="\n".join(part for part in (record.subject, record.body) if part),
-            language=record.language,
-            labels=_labels(new),
-            previous=_labels(old),
-            actor=actor,
-            reason=note,
-        )
+        # A change of extracted fields alone says nothing about the labels: no example.
+        labels_touched = _labels(new) != _labels(old) or not changed_fields
+        if labels_touched:
+            await add_example(
+                session,
+                complaint_id=row.id,
+                reference=reference,
+                text="\n".join(part for part in (record.subject, record.body) if part),
+                language=record.language,
+                labels=_labels(new),
+                previous=_labels(old),
+                actor=actor,
+                reason=note,
+            )
     for outbox_id in outbox_ids:
         await svc.enqueue("deliver", outbox_id)
     return result

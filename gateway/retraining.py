@@ -51,6 +51,8 @@ def retrainer(svc: Services) -> Retrainer:
             correction_weight=options.correction_weight,
             regression_fraction=options.regression_fraction,
             epochs=options.epochs,
+            finetune_epochs=options.finetune_epochs,
+            replay=options.replay,
         ),
     )
 

@@ -38,6 +38,7 @@ ZH: dict[str, str] = {
     "Secrets are references: env:NAME or file:/path": "密钥只填引用：env:NAME 或 file:/path",
     "Keys: c confirm, e edit, n next": "快捷键：c 确认，e 更正，n 下一条",
     "Rules versions": "规则版本", "Activate": "启用", "Proposed": "建议中",
+    "Extracted fields": "提取字段",
     "Language": "语言", "Support": "支持数", "Score": "得分", "Purpose": "用途",
 }  # fmt: skip
 

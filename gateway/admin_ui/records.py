@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.admin_ui.permissions import Perm, allowed
 from gateway.admin_ui.web import PREFIX, USER, render, require, svc_of
-from gateway.corrections import Correction, CorrectionError, apply_correction
+from gateway.corrections import EDITABLE_FIELDS, Correction, CorrectionError, apply_correction
 from gateway.logs import mask
 from gateway.record_view import record_document
 from storage.archive import load_blob
@@ -99,7 +99,20 @@ def redact(document: dict[str, Any]) -> dict[str, Any]:
         if key in entities:
             entities[key] = "•••"
     hidden["classification"] = {**document.get("classification", {}), "entities": entities}
+    hidden["history"] = [_redact_entry(entry) for entry in document.get("history") or []]
     return hidden
+
+
+def _redact_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A history entry without corrected contact details (before and after)."""
+    fields = (entry.get("detail") or {}).get("fields")
+    if not isinstance(fields, dict):
+        return entry
+    masked = {
+        name: {"before": "•••", "after": "•••"} if name.startswith("complainant.") else change
+        for name, change in fields.items()
+    }
+    return {**entry, "detail": {**entry["detail"], "fields": masked}}
 
 
 @require(Perm.RECORDS_READ)
@@ -118,6 +131,7 @@ async def show_record(request: web.Request, problem: str = "", status: int = 200
         personal=personal,
         problem=problem,
         taxonomy=taxonomy(request),
+        field_rows=field_rows(document) if personal else [],
     )
 
 
@@ -165,13 +179,30 @@ def correction_from_form(form: Any) -> Correction:
     flags = None
     if form.get("flags_present") == "1":
         flags = [str(f) for f in form.getall("flags", [])]
+    # Every editable field is in the form; only those that differ from the record change.
+    fields = {
+        name: str(form[f"field.{name}"]) for name in EDITABLE_FIELDS if f"field.{name}" in form
+    }
     return Correction(
         validity=value("validity"),
         reason=value("reason"),
         severity=value("severity"),
         flags=flags,
         department=value("department"),
+        fields=fields or None,
     )
+
+
+def field_rows(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, current value as the form shows it) for every editable field."""
+    rows = []
+    for name in EDITABLE_FIELDS:
+        value: Any = document
+        for part in name.split("."):
+            value = (value or {}).get(part) if isinstance(value, dict) else None
+        shown = ", ".join(value) if isinstance(value, list) else "" if value is None else value
+        rows.append((name, str(shown)))
+    return rows
 
 
 @require(Perm.CORRECT)

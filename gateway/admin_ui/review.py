@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.admin_ui.permissions import Perm
-from gateway.admin_ui.records import record_filter, taxonomy
+from gateway.admin_ui.records import field_rows, record_filter, taxonomy
 from gateway.admin_ui.web import PREFIX, USER, render, require, svc_of
 from gateway.corrections import Correction, CorrectionError, apply_correction
 from gateway.record_view import record_document
@@ -36,6 +36,7 @@ async def review_page(request: web.Request) -> web.Response:
         next_id=queue[0].id if queue else None,
         taxonomy=taxonomy(request),
         problem=request.query.get("problem", ""),
+        field_rows=field_rows(document) if document else [],
     )
 
 

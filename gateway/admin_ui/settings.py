@@ -18,7 +18,19 @@ class RetrainSettings(BaseModel):
         default=4, ge=2, description="every n-th correction (by reference hash) is held out"
     )
     correction_weight: int = Field(
-        default=4, ge=1, le=20, description="copies of each correction in the training data"
+        default=4,
+        ge=1,
+        le=20,
+        description="copies of each correction (the extra ones teach only the changed labels)",
+    )
+    finetune_epochs: int = Field(
+        default=2, ge=1, le=20, description="passes when updating the baseline on corrections"
+    )
+    replay: float = Field(
+        default=6.0,
+        ge=0,
+        le=100,
+        description="corpus examples replayed beside the corrections, per correction example",
     )
     regression_fraction: float = Field(
         default=0.15, gt=0, lt=0.5, description="share of the shipped corpus kept for regression"

@@ -122,7 +122,8 @@ async def eventually(check: Any, what: str, timeout: float = 30.0) -> Any:
 
 
 async def correct_in_browser(page: Page, base: str, reference: str, note: str) -> None:
-    await page.goto(f"{base}/admin/records/{reference}")
+    if not page.url.endswith(f"/admin/records/{reference}"):
+        await page.goto(f"{base}/admin/records/{reference}")
     await page.select_option("#f-department", "logistics")
     await page.fill("#f-note", note)
     await page.click("#apply-correction")
@@ -170,10 +171,14 @@ async def test_supervisor_and_channel_owner_in_a_real_browser(
     assert wrong != "logistics"
     await shot(page, "admin", "02-record-misrouted")
 
-    # Correct it with a reason: the old destination withdraws, the new one gets the record.
+    # Correct it with a reason (and the order number read off the invoice): the old
+    # destination withdraws, the new one gets the record.
+    await page.fill("#f-order_number", "HT20260315-0042")
     await correct_in_browser(page, base, references[0], "damaged in transport, not a defect")
     history = await page.inner_text("#history")
     assert "supervisor" in history and "damaged in transport, not a defect" in history
+    assert "HT20260315-0042" in history  # the field's before/after is in the trail
+    assert await page.input_value("#f-order_number") == "HT20260315-0042"
     await eventually(
         lambda: "complaint.withdrawn" in events_for(sink, references[0]), "withdrawal at sink"
     )
@@ -232,7 +237,7 @@ async def test_supervisor_and_channel_owner_in_a_real_browser(
     for name, value in (
         ("host", "127.0.0.1"),
         ("port", str(dovecot.port)),
-        ("security", '"none"'),  # a Literal field is a JSON box in the form
+        ("security", "none"),  # a Literal field is a <select> of its values
         ("username", IMAP_USER),
         ("password", "env:TEST_IMAP_PASSWORD"),
         ("poll_seconds", "0.3"),
