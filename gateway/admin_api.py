@@ -140,21 +140,27 @@ def acting_name(request: web.Request) -> str:
     return principal.username if principal is not None else str(request[CLIENT])
 
 
+def authenticated_actor(request: web.Request, claimed: object) -> str | web.Response:
+    """Who acts is whoever authenticated, never a name the caller writes: the history
+    must not be forgeable. A body naming someone else is refused (422), not ignored."""
+    actor = acting_name(request)
+    if claimed is not None and claimed != actor:
+        return error_response(
+            422,
+            "invalid_actor",
+            f"the actor comes from the credentials ({actor}); drop 'actor' from the body",
+        )
+    return actor
+
+
 async def post_correction(request: web.Request) -> web.Response:
     body = await _json(request)
     fields = {
         k: body.get(k) for k in ("validity", "reason", "severity", "flags", "department", "fields")
     }
-    # Who corrected is whoever authenticated (a user token's owner or a client key's
-    # owner), never a name the caller writes: the history must not be forgeable.
-    actor = acting_name(request)
-    claimed = body.get("actor")
-    if claimed is not None and claimed != actor:
-        return error_response(
-            422,
-            "invalid_correction",
-            f"the actor comes from the credentials ({actor}); drop 'actor' from the body",
-        )
+    actor = authenticated_actor(request, body.get("actor"))
+    if isinstance(actor, web.Response):
+        return actor
     try:
         result = await apply_correction(
             _svc(request),

@@ -5,8 +5,9 @@
     POST /api/v1/admin/letters/{reference}/review           confirm or correct the text
 
 A review body is `{"text": "…corrected transcript…", "complainant": {…},
-"order_number": "…", "note": "…", "actor": "…"}`; every key is optional and an empty
-body confirms the letter as read. The corrected letter is classified again, stored with
+"order_number": "…", "note": "…"}`; every key is optional and an empty body confirms
+the letter as read. Who reviewed is whoever authenticated; an `actor` naming anyone else
+is refused. The corrected letter is classified again, stored with
 a `letter_reviewed` history row, and its routing is redone through
 `gateway.corrections.apply_correction` (withdrawals, new deliveries, training example).
 """
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from channels.letter.normalise import revise
-from gateway.api import CLIENT, SERVICES
+from gateway.admin_api import authenticated_actor
+from gateway.api import SERVICES
 from gateway.corrections import Correction, CorrectionError, apply_correction, corrected_decision
 from gateway.errors import error_response
 from gateway.linking import contact_key
@@ -150,7 +152,9 @@ async def post_review(request: web.Request) -> web.Response:
         return error_response(
             422, "validation_error", "the review has invalid fields", details=details
         )
-    actor = review.actor or request[CLIENT]
+    actor = authenticated_actor(request, review.actor)
+    if isinstance(actor, web.Response):
+        return actor
     try:
         result = await review_letter(
             request.app[SERVICES], request.match_info["reference"], review, actor

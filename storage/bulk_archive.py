@@ -18,25 +18,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.archive import Archived, content_hash
+from storage.bulk_statements import INSERT_BLOBS, INSERT_RAWS
 from storage.db import utcnow
 from storage.history import record_events
 from storage.records import RawState
-from storage.tables import Blob, RawMessage, table_of
-from storage.upsert import PerDialect
+from storage.tables import RawMessage, table_of
 
 CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
 
 _RAW = table_of(RawMessage)
-_INSERT_BLOBS = PerDialect(
-    lambda dialect: dialect.insert(table_of(Blob)).on_conflict_do_nothing(index_elements=["sha256"])
-)
-_INSERT_RAWS = PerDialect(
-    lambda dialect: (
-        dialect.insert(_RAW)
-        .on_conflict_do_nothing(index_elements=["channel_account_id", "provider_id"])
-        .returning(_RAW.c.id, _RAW.c.provider_id)
-    )
-)
 _FIND_RAWS = select(
     _RAW.c.id, _RAW.c.provider_id, _RAW.c.sha256, _RAW.c.reference, _RAW.c.meta
 ).where(
@@ -105,11 +95,11 @@ async def _archive_chunk(
     if fresh:
         blobs = {hashes[i.provider_id]: i.data for i in fresh}
         await session.execute(
-            _INSERT_BLOBS(session),
+            INSERT_BLOBS(session),
             [{"sha256": h, "size": len(d), "data": d, "created_at": now} for h, d in blobs.items()],
         )
         rows = await session.execute(
-            _INSERT_RAWS(session),
+            INSERT_RAWS(session),
             [
                 {
                     "channel_account_id": channel_account_id,

@@ -17,27 +17,17 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk_statements import INSERT_BLOBS, INSERT_RAWS
 from storage.conversations import CLOSED, OPEN, ClosedConversation, DueConversation
 from storage.db import utcnow
 from storage.history import record_events
 from storage.records import RawState
 from storage.references import allocate_references
-from storage.tables import Blob, RawMessage, TZDateTime, table_of
+from storage.tables import RawMessage, TZDateTime, table_of
 from storage.tables_social import ChatConversation
-from storage.upsert import PerDialect
 
 _RAW = table_of(RawMessage)
 _CONVERSATION = table_of(ChatConversation)
-_INSERT_BLOBS = PerDialect(
-    lambda dialect: dialect.insert(table_of(Blob)).on_conflict_do_nothing(index_elements=["sha256"])
-)
-_INSERT_RAWS = PerDialect(
-    lambda dialect: (
-        dialect.insert(_RAW)
-        .on_conflict_do_nothing(index_elements=["channel_account_id", "provider_id"])
-        .returning(_RAW.c.id, _RAW.c.provider_id)
-    )
-)
 _MARK_CLOSED = (
     update(_CONVERSATION)
     .where(_CONVERSATION.c.id == bindparam("conversation_id"))
@@ -115,7 +105,7 @@ async def close_conversation_batch(
         )
     created = {
         provider_id: raw_id
-        for raw_id, provider_id in await session.execute(_INSERT_RAWS(session), values)
+        for raw_id, provider_id in await session.execute(INSERT_RAWS(session), values)
     }
     existing = await _archived_before(session, values, created)
     outcome: dict[int, ClosedConversation] = {}
@@ -155,7 +145,7 @@ async def close_conversation_batch(
 async def _store_blobs(session: AsyncSession, blobs: list[bytes], now: datetime) -> None:
     unique = {hashlib.sha256(data).hexdigest(): data for data in blobs}
     await session.execute(
-        _INSERT_BLOBS(session),
+        INSERT_BLOBS(session),
         [
             {"sha256": digest, "size": len(data), "data": data, "created_at": now}
             for digest, data in unique.items()

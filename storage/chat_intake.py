@@ -19,27 +19,17 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bulk_statements import INSERT_BLOBS, INSERT_RAWS_WITH_ACCOUNT
 from storage.conversations import OPEN, ChatAccepted, ChatMessage, ChatWindow, open_key
 from storage.db import utcnow
 from storage.history import record_events
 from storage.records import RawState
-from storage.tables import Blob, RawMessage, table_of
+from storage.tables import RawMessage, table_of
 from storage.tables_social import ChatConversation, ChatConversationMessage, ChatInbox
-from storage.upsert import PerDialect
 
 _RAW = table_of(RawMessage)
 _INBOX = table_of(ChatInbox)
 _MESSAGE = table_of(ChatConversationMessage)
-_INSERT_BLOBS = PerDialect(
-    lambda dialect: dialect.insert(table_of(Blob)).on_conflict_do_nothing(index_elements=["sha256"])
-)
-_INSERT_RAWS = PerDialect(
-    lambda dialect: (
-        dialect.insert(_RAW)
-        .on_conflict_do_nothing(index_elements=["channel_account_id", "provider_id"])
-        .returning(_RAW.c.id, _RAW.c.channel_account_id, _RAW.c.provider_id)
-    )
-)
 _FIND_RAWS = select(_RAW.c.id, _RAW.c.provider_id).where(
     _RAW.c.channel_account_id == bindparam("account_id"),
     _RAW.c.provider_id.in_(bindparam("provider_ids", expanding=True)),
@@ -99,14 +89,14 @@ async def accept_chat_batch(
         digests = {key: hashlib.sha256(item.data).hexdigest() for key, item in fresh.items()}
         blobs = {digests[key]: item.data for key, item in fresh.items()}
         await session.execute(
-            _INSERT_BLOBS(session),
+            INSERT_BLOBS(session),
             [
                 {"sha256": digest, "size": len(data), "data": data, "created_at": now}
                 for digest, data in blobs.items()
             ],
         )
         rows = await session.execute(
-            _INSERT_RAWS(session),
+            INSERT_RAWS_WITH_ACCOUNT(session),
             [_raw_values(item, digests[key], now) for key, item in fresh.items()],
         )
         created = {(account_id, provider_id): raw_id for raw_id, account_id, provider_id in rows}

@@ -45,26 +45,32 @@ _RAW_CLAIMED_COLUMNS = (  # in ClaimedRaw's field order
     _RAW.c.reference,
     _RAW.c.attempts,
 )
-_CLAIM_RAW = (
-    update(_RAW)
-    .where(
-        _RAW.c.id == bindparam("raw_id"),
-        or_(
-            _RAW.c.state == RawState.RECEIVED.value,
-            and_(
-                _RAW.c.state == RawState.PROCESSING.value,
-                _RAW.c.claimed_at < bindparam("stale", type_=TZDateTime()),
+def _claim_raws_where(which: Any) -> Any:
+    """Claim the raw rows `which` selects that are received, or processing but stale
+    (their claimer died): one UPDATE … RETURNING, so two workers never share a row."""
+    return (
+        update(_RAW)
+        .where(
+            which,
+            or_(
+                _RAW.c.state == RawState.RECEIVED.value,
+                and_(
+                    _RAW.c.state == RawState.PROCESSING.value,
+                    _RAW.c.claimed_at < bindparam("stale", type_=TZDateTime()),
+                ),
             ),
-        ),
+        )
+        .values(
+            state=RawState.PROCESSING.value,
+            claimed_at=bindparam("now", type_=TZDateTime()),
+            attempts=_RAW.c.attempts + 1,
+            updated_at=bindparam("now", type_=TZDateTime()),
+        )
+        .returning(*_RAW_CLAIMED_COLUMNS)
     )
-    .values(
-        state=RawState.PROCESSING.value,
-        claimed_at=bindparam("now", type_=TZDateTime()),
-        attempts=_RAW.c.attempts + 1,
-        updated_at=bindparam("now", type_=TZDateTime()),
-    )
-    .returning(*_RAW_CLAIMED_COLUMNS)
-)
+
+
+_CLAIM_RAW = _claim_raws_where(_RAW.c.id == bindparam("raw_id"))
 _SET_RAW_STATE = (
     update(_RAW)
     .where(_RAW.c.id == bindparam("raw_id"))
@@ -124,26 +130,7 @@ async def claim_received_raw(
     return [ClaimedRaw(*row) for row in rows]
 
 
-_CLAIM_RAW_IDS = (
-    update(_RAW)
-    .where(
-        _RAW.c.id.in_(bindparam("ids", expanding=True)),
-        or_(
-            _RAW.c.state == RawState.RECEIVED.value,
-            and_(
-                _RAW.c.state == RawState.PROCESSING.value,
-                _RAW.c.claimed_at < bindparam("stale", type_=TZDateTime()),
-            ),
-        ),
-    )
-    .values(
-        state=RawState.PROCESSING.value,
-        claimed_at=bindparam("now", type_=TZDateTime()),
-        attempts=_RAW.c.attempts + 1,
-        updated_at=bindparam("now", type_=TZDateTime()),
-    )
-    .returning(*_RAW_CLAIMED_COLUMNS)
-)
+_CLAIM_RAW_IDS = _claim_raws_where(_RAW.c.id.in_(bindparam("ids", expanding=True)))
 
 
 async def claim_raw_ids(

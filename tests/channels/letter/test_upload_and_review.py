@@ -113,10 +113,17 @@ async def test_an_unsure_reading_waits_for_review_and_the_correction_reclassifie
         assert page.status == 200 and (await page.read())[:3] == b"\xff\xd8\xff"
 
         corrected = record["channel_detail"]["transcript"].replace(letter.phone, "13900001111")
-        response = await gw.client.post(
+        review = {"text": corrected, "note": "phone checked against the scan"}
+        # The reviewer is whoever authenticated: a body naming someone else changes nothing.
+        forged = await gw.client.post(
             f"/api/v1/admin/letters/{reference}/review",
-            json={"text": corrected, "note": "phone checked against the scan", "actor": "li"},
+            json={**review, "actor": "li"},
             headers=gw.auth,
+        )
+        assert forged.status == 422, await forged.text()
+        assert (await gw.record(reference))["complainant"]["phones"] != ["13900001111"]
+        response = await gw.client.post(
+            f"/api/v1/admin/letters/{reference}/review", json=review, headers=gw.auth
         )
         result = await response.json()
         assert response.status == 200, result
@@ -128,7 +135,7 @@ async def test_an_unsure_reading_waits_for_review_and_the_correction_reclassifie
         actions = [entry["action"] for entry in after["history"]]
         assert "letter_reviewed" in actions and "corrected" in actions
         reviewed = next(e for e in after["history"] if e["action"] == "letter_reviewed")
-        assert reviewed["actor"] == "li"
+        assert reviewed["actor"] == "tests"  # the API key's owner
         queue = await (await gw.client.get("/api/v1/admin/letters/review", headers=gw.auth)).json()
         assert queue["letters"] == []
         missing = await gw.client.post(
