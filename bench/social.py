@@ -10,7 +10,8 @@ quiet conversations (--quiet-seconds) as it does in service.
 
 Prints the webhook latency (p50 / p99 from the sender's side, and from handler
 start to answer inside the service), the rate reached, the garbage collector's
-pauses (--gc-freeze: as after `gc.freeze()` at start-up), the service's CPU per
+pauses (the heap is frozen after start-up as `serve` does; --no-gc-freeze to see
+the pauses without it), the service's CPU per
 message, and checks that every message was kept once, joined to exactly one
 conversation, and every conversation became one input. On a busy machine the
 latency mostly measures the wait for a CPU; CPU per message is the steadier figure.
@@ -49,6 +50,7 @@ from channels.social import wechat_crypto
 from gateway.app import create_app
 from gateway.bootstrap import migrate
 from gateway.channel_host import GatewayHost
+from gateway.heap import freeze_startup_heap
 from gateway.services import build_services
 from gateway.settings import load_settings
 from storage.accounts import add_account
@@ -314,9 +316,8 @@ async def main(args: argparse.Namespace, database_url: str) -> None:
         else:
             pauses.append(time.perf_counter() - gc_started[0])
 
-    if args.gc_freeze:  # what a service would do once started: its heap is never scanned again
-        gc.collect()
-        gc.freeze()
+    if args.gc_freeze:  # what `serve` does once started: its start-up heap is never scanned again
+        freeze_startup_heap()
     gc.callbacks.append(gc_timer)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -484,7 +485,10 @@ if __name__ == "__main__":
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between periodic runs")
     parser.add_argument("--port", type=int, default=18082)
     parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() the service's heap after start-up"
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="leave the start-up heap to the collector (serve freezes it)",
     )
     parser.add_argument("--database-url", default=None)
     arguments = parser.parse_args()

@@ -57,11 +57,14 @@ class RetrainOptions:
     margin: float = 0.02
     min_corrections: int = 10
     holdout_every: int = 4
-    correction_weight: int = 4
+    correction_weight: int = 1
     regression_fraction: float = 0.15
     epochs: int | None = None
-    finetune_epochs: int = 2
+    finetune_epochs: int = 4
     replay: float = 6.0
+    finetune_batch_size: int = 0  # 0: one step per pass over the whole set
+    finetune_learn_rate: float = 0.002
+    hard_negatives: float = 0.0
 
 
 @dataclass
@@ -257,6 +260,9 @@ class Retrainer:
             **config,
             "finetune_epochs": self.options.finetune_epochs,
             "replay": self.options.replay,
+            "hard_negatives": self.options.hard_negatives,
+            "finetune_learn_rate": self.options.finetune_learn_rate,
+            "finetune_batch_size": self.options.finetune_batch_size,
         }
         version = data_version(data, {**tuning, "from": baseline.name, "tasks": changed})
         folder = self.store.path(version)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
+import math
 import random
 import shutil
 import time
@@ -147,7 +149,8 @@ def fine_tune(
 ) -> TrainReport:
     """The model in `base` with the components of `tasks` updated on `corrections` beside a
     seeded sample of `rehearsal` (the corpus it was trained on), `config["replay"]` times the
-    corrections' size, for `config["finetune_epochs"]` passes; the rest copied as is.
+    corrections' size, for `config["finetune_epochs"]` passes of `finetune_batch_size`-sized
+    steps (0: one step over the whole set) at `finetune_learn_rate`; the rest copied as is.
 
     Why not from scratch: a component trained again from scratch on the corpus plus a few
     dozen corrections lands elsewhere (another order of the examples): tens of regression
@@ -171,16 +174,33 @@ def fine_tune(
     for task in COMPONENTS:
         if task in tasks and fixes[task]:
             total = round(len(fixes[task]) * (1 + float(config["replay"])))
-            per_task[task] = fixes[task] + _rehearsal(fixes[task], corpus[task], total, rng)
+            per_task[task] = fixes[task] + _rehearsal(
+                fixes[task], corpus[task], total, rng, float(config.get("hard_negatives", 0))
+            )
     optimizer = nlp.resume_training()
-    losses = _fit(nlp, per_task, optimizer, int(config["finetune_epochs"]), config)
+    # Few large steps: Adam moves every weight a batch touches by about the learning rate
+    # whatever its gradient, so many small batches led by the corrections' loss push all their
+    # words (also "the", "delivered", 订单号) toward the corrected label, and long texts with
+    # many such words flip. A large batch sums the corrections with the replayed examples
+    # first, so only what they do not cancel moves.
+    tuned = {
+        **config,
+        "learn_rate": float(config.get("finetune_learn_rate") or config["learn_rate"]),
+        "batch_size": int(config.get("finetune_batch_size") or 0)
+        or max((len(v) for v in per_task.values()), default=1),
+    }
+    losses = _fit(nlp, per_task, optimizer, int(config["finetune_epochs"]), tuned)
     count = len(corrections) + len(rehearsal)
     _write(nlp, out_dir, version, count, config)
     return TrainReport(out_dir, version, count, time.perf_counter() - started, losses)
 
 
 def _rehearsal(
-    fixes: list[Example], corpus: list[Example], total: int, rng: random.Random
+    fixes: list[Example],
+    corpus: list[Example],
+    total: int,
+    rng: random.Random,
+    hard: float = 0.0,
 ) -> list[Example]:
     """A seeded sample of `corpus` that brings `fixes` up to `total` examples with each
     class's share as in the corpus.
@@ -190,7 +210,9 @@ def _rehearsal(
     everything (its precision falls). Topping every class up to its corpus share keeps the
     prior near where it was, so the update moves the words, not the label's base rate; the
     corrected class still replays at least half its share of its own corpus examples, or
-    the model would forget them for the corrections' wording.
+    the model would forget them for the corrections' wording. With `hard` > 0 that share of
+    every other class's quota is the examples that share most of the corrections' salient
+    words (hard negatives; measured: no gain on the retrain bench, so off by default).
     """
 
     def label(example: Example) -> str:
@@ -203,13 +225,79 @@ def _rehearsal(
     have: dict[str, int] = {}
     for example in fixes:
         have[label(example)] = have.get(label(example), 0) + 1
+    salient = _salient_features(fixes, corpus)
     out: list[Example] = []
     for name in sorted(by_class):
         pool = by_class[name]
         share = round(total * len(pool) / len(corpus))
-        want = max(share - have.get(name, 0), share // 2)
-        out.extend(rng.sample(pool, max(0, min(want, len(pool)))))
+        want = max(0, min(max(share - have.get(name, 0), share // 2), len(pool)))
+        if name in have or not salient or hard <= 0:
+            out.extend(rng.sample(pool, want))
+            continue
+        matched = _matching(pool, salient, round(want * hard), rng)
+        taken = {id(example) for example in matched}
+        rest = [example for example in pool if id(example) not in taken]
+        out.extend(matched + rng.sample(rest, max(0, min(want - len(matched), len(rest)))))
     return out
+
+
+def _features(example: Example) -> set[str]:
+    """The words (and word pairs: Han character bigrams) of an example, lowercased."""
+    words = [t.lower_ for t in example.reference if not (t.is_punct or t.is_space)]
+    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
+
+
+def _salient_features(
+    fixes: list[Example], corpus: list[Example], top: int = 40
+) -> dict[str, float]:
+    """The features the corrections share and the corpus rarely has, with their weight
+    (share among the corrections × inverse corpus frequency).
+
+    Why: these are what an update on the corrections pushes toward the corrected label; a
+    word that recurs in them only by chance ("delivered", an order number) is pushed as hard
+    as the words that carry the meaning.
+    """
+    if not fixes:
+        return {}
+    in_fixes: dict[str, int] = {}
+    for example in fixes:
+        for feature in _features(example):
+            in_fixes[feature] = in_fixes.get(feature, 0) + 1
+    frequent = {f: n / len(fixes) for f, n in in_fixes.items() if n / len(fixes) >= 0.1}
+    in_corpus: dict[str, int] = dict.fromkeys(frequent, 0)
+    unique = {id(e): e for e in corpus}
+    for example in unique.values():
+        for feature in _features(example) & frequent.keys():
+            in_corpus[feature] += 1
+    size = len(unique) + 1
+    # A feature the corpus never has (a template's order number) finds no example to learn
+    # from; one most examples have ("the", "的") is replayed plenty already.
+    weights = {
+        f: share * math.log(size / (in_corpus[f] + 1))
+        for f, share in frequent.items()
+        if 3 <= in_corpus[f] <= 0.2 * size
+    }
+    best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return {feature: weight for feature, weight in best if weight > 0}
+
+
+def _matching(
+    pool: list[Example], salient: dict[str, float], count: int, rng: random.Random
+) -> list[Example]:
+    """Up to `count` distinct examples of `pool` that share most of the `salient` features
+    (ties in seeded random order); only examples that share at least one.
+
+    Why: replayed beside the corrections with their own label, they show the update that
+    those words alone do not mean the corrected label (hard negatives).
+    """
+    unique = list({id(example): example for example in pool}.values())
+    keys = [rng.random() for _ in unique]
+    scored = [
+        (sum(salient.get(f, 0.0) for f in _features(example)), key, index)
+        for index, (example, key) in enumerate(zip(unique, keys, strict=True))
+    ]
+    ranked = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
+    return [unique[index] for _score, _key, index in ranked[:count]]
 
 
 def _ordered(examples: Sequence[LabelledExample]) -> list[LabelledExample]:

@@ -53,6 +53,9 @@ def retrainer(svc: Services) -> Retrainer:
             epochs=options.epochs,
             finetune_epochs=options.finetune_epochs,
             replay=options.replay,
+            finetune_batch_size=options.finetune_batch_size,
+            finetune_learn_rate=options.finetune_learn_rate,
+            hard_negatives=options.hard_negatives,
         ),
     )
 

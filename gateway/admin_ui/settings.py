@@ -18,19 +18,33 @@ class RetrainSettings(BaseModel):
         default=4, ge=2, description="every n-th correction (by reference hash) is held out"
     )
     correction_weight: int = Field(
-        default=4,
+        default=1,
         ge=1,
         le=20,
         description="copies of each correction (the extra ones teach only the changed labels)",
     )
     finetune_epochs: int = Field(
-        default=2, ge=1, le=20, description="passes when updating the baseline on corrections"
+        default=4, ge=1, le=20, description="passes when updating the baseline on corrections"
     )
     replay: float = Field(
         default=6.0,
         ge=0,
         le=100,
         description="corpus examples replayed beside the corrections, per correction example",
+    )
+    finetune_batch_size: int = Field(
+        default=0,
+        ge=0,
+        description="examples per update step of the fine-tune (0: the whole set, one step a pass)",
+    )
+    finetune_learn_rate: float = Field(
+        default=0.002, gt=0, le=0.1, description="learning rate of the fine-tune"
+    )
+    hard_negatives: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="share of the other labels' replay picked for sharing the corrections' words",
     )
     regression_fraction: float = Field(
         default=0.15, gt=0, lt=0.5, description="share of the shipped corpus kept for regression"

@@ -78,3 +78,42 @@ def test_a_retrain_updates_only_the_corrected_component(tmp_path, repo_root) -> 
     for kept in ("textcat_validity", "textcat_severity", "textcat_flags"):
         assert weights("base", kept) == weights("cand", kept)
     assert weights("base", "textcat_department") != weights("cand", "textcat_department")
+
+
+def test_hard_negative_replay_prefers_other_labels_sharing_the_corrections_words() -> None:
+    import random
+
+    from spacy.training import Example
+
+    from classifiers.tokenizer import blank_pipeline
+    from classifiers.training import _rehearsal
+
+    nlp = blank_pipeline()
+
+    def example(text: str, department: str) -> Example:
+        doc = nlp.make_doc(text)
+        reference = doc.copy()
+        reference.cats = {
+            f"department:{d}": float(d == department) for d in ("logistics", "quality")
+        }
+        return Example(doc, reference)
+
+    fixes = [
+        example(f"parcel delivered with a dent, courier van {n}", "logistics") for n in range(6)
+    ]
+    sharing = [
+        example(f"fridge delivered last week, compressor noise {n}", "quality") for n in range(3)
+    ]
+    plain = [example(f"washing machine leaks water at spin {n}", "quality") for n in range(12)]
+    kept = [example(f"courier lost the parcel {n}", "logistics") for n in range(6)]
+    corpus = plain + sharing + kept
+
+    # Three of the 15 quality examples are replayed (their share of 4); hard negatives: the ones
+    # sharing "delivered" (in every correction, in few corpus examples), not a random three.
+    def picked(hard: float) -> set[str]:
+        out = _rehearsal(fixes, corpus, 4, random.Random(7), hard)
+        return {e.reference.text for e in out if e.reference.cats["department:quality"]}
+
+    assert picked(1.0) == {e.reference.text for e in sharing}
+    assert picked(1.0) == picked(1.0)  # seeded: the same sample every run
+    assert picked(0.0) != picked(1.0)
