@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 
 from gateway.jobs import ArqQueue, EmbeddedQueue, redis_settings
 from gateway.pipeline import run_job, sweep
+from gateway.process_batch import drain_sends, process_batch
 from gateway.services import Services
 from storage.work import release_all_claims
 
@@ -15,14 +17,21 @@ log = logging.getLogger(__name__)
 ARQ_QUEUE = "complaint-gateway"
 
 
+async def _embedded_job(svc: Services, job: str, row_id: int) -> None:
+    """A `process` job takes a batch of received rows with it, as in the workers: one
+    claim, one model pass and one transaction for many rows instead of one each."""
+    if job == "process":
+        await process_batch(svc, row_id)
+    else:
+        await run_job(svc, job, row_id)
+
+
 class EmbeddedRuntime:
     """In-process workers plus a periodic sweeper; the only process, so claims at start are ours."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self.queue = EmbeddedQueue(
-            lambda job, row_id: run_job(svc, job, row_id), svc.settings.embedded_workers
-        )
+        self.queue = EmbeddedQueue(partial(_embedded_job, svc), svc.settings.embedded_workers)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -50,6 +59,9 @@ class EmbeddedRuntime:
                 await self._sweeper
         await self.queue.drain(drain_seconds)
         await self.queue.stop()
+        # Batches send their outbox rows in tasks of their own; let those finish too
+        # (what does not is left `sending` and swept once its claim is stale).
+        await drain_sends(self.svc, drain_seconds)
 
 
 class ScaleOutFrontEnd:
