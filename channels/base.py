@@ -25,8 +25,6 @@ from pydantic import BaseModel
 from storage.chat_intake import ChatIntake
 from storage.conversations import (
     ChatAccepted,
-    ChatMessage,
-    ChatWindow,
     ClosedConversation,
     DueConversation,
 )
@@ -111,8 +109,11 @@ class ChannelHost(Protocol):
         meta: dict[str, Any] | None = None,
         received_at: datetime | None = None,
         reserve_reference: bool = False,
+        reference: str | None = None,
     ) -> AcceptResult:
-        """Archive one input (idempotent per account + provider id) and queue it."""
+        """Archive one input (idempotent per account + provider id) and queue it.
+        `reserve_reference` takes a reference now; `reference` is one taken before
+        (told to a caller before the input was complete)."""
         ...
 
     async def accept_many(
@@ -163,20 +164,6 @@ class ChannelHost(Protocol):
         reference back. None: kept before without one."""
         ...
 
-    async def accept_with_reference(
-        self,
-        account: AccountView,
-        *,
-        reference: str,
-        provider_id: str,
-        data: bytes,
-        media_type: str,
-        meta: dict[str, Any] | None = None,
-        received_at: datetime | None = None,
-    ) -> AcceptResult:
-        """`accept` for an input whose reference was taken before (told to a caller)."""
-        ...
-
     async def calls_waiting(
         self, account: AccountView, step: str, until: str, older_than_seconds: float
     ) -> list[str]:
@@ -192,36 +179,8 @@ class ChannelHost(Protocol):
         complainant's numbers; None otherwise, so a reference alone reveals nothing."""
         ...
 
-    async def accept_chat(
-        self,
-        account: AccountView,
-        *,
-        provider_id: str,
-        data: bytes,
-        media_type: str,
-        message: ChatMessage | None,
-        window: ChatWindow,
-        meta: dict[str, Any] | None = None,
-    ) -> ChatAccepted:
-        """Archive one chat delivery (idempotent per account + provider id) and, in the same
-        transaction, join `message` to its sender's open conversation; `message` None keeps
-        the delivery only (receipts, events). Nothing is queued: the conversation is."""
-        ...
-
     async def due_conversations(self, kind: str, limit: int = 100) -> list[DueConversation]:
         """Open conversations on `kind`'s accounts whose quiet window has passed."""
-        ...
-
-    async def close_conversation(
-        self,
-        conversation: DueConversation,
-        *,
-        data: bytes,
-        media_type: str,
-        media: list[bytes],
-    ) -> ClosedConversation | None:
-        """Archive a conversation as one input (its `media` kept as blobs), close it and queue
-        it; None when it changed meanwhile (a new message came, another process closed it)."""
         ...
 
     async def accept_chat_batch(self, items: list[ChatIntake]) -> list[ChatAccepted]:
@@ -236,8 +195,9 @@ class ChannelHost(Protocol):
     async def close_conversations(
         self, closing: list[tuple[DueConversation, bytes, list[bytes]]], *, media_type: str
     ) -> list[ClosedConversation | None]:
-        """`close_conversation` for several (conversation, document, media) in one
-        transaction; each closed one is queued."""
+        """Archive each (conversation, document, media) as one input (its media kept as
+        blobs), close it and queue it, in one transaction; None for a conversation that
+        changed meanwhile (a new message came, another process closed it)."""
         ...
 
     async def public_status(self, reference: str, contact: str) -> dict[str, Any] | None:

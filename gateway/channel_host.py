@@ -14,7 +14,6 @@ from gateway import metrics
 from gateway.intake import accept
 from gateway.mailer import send_via_relay
 from gateway.public_status import public_status
-from gateway.reserved_intake import accept_with_reference
 from gateway.secrets import SecretError, resolve_secret
 from gateway.services import Services
 from storage.accounts import find_account
@@ -23,12 +22,8 @@ from storage.chat_close import close_conversation_batch
 from storage.chat_intake import ChatIntake, accept_chat_batch, group_chat_messages
 from storage.conversations import (
     ChatAccepted,
-    ChatMessage,
-    ChatWindow,
     ClosedConversation,
     DueConversation,
-    accept_chat_message,
-    close_conversation,
     due_conversations,
 )
 from storage.db import utcnow
@@ -69,6 +64,7 @@ class GatewayHost:
         meta: dict[str, Any] | None = None,
         received_at: datetime | None = None,
         reserve_reference: bool = False,
+        reference: str | None = None,
     ) -> AcceptResult:
         async with self.svc.sessions() as session:
             row = await session.get(ChannelAccount, account.id)
@@ -84,6 +80,7 @@ class GatewayHost:
             meta=meta,
             received_at=received_at,
             reserve_reference=reserve_reference,
+            reference=reference,
         )
         return AcceptResult(
             accepted.raw_id, accepted.sha256, accepted.reference, accepted.duplicate
@@ -159,33 +156,6 @@ class GatewayHost:
                 continue
         raise LookupError(f"call step {step} of {call_sid} could not be kept")
 
-    async def accept_with_reference(
-        self,
-        account: AccountView,
-        *,
-        reference: str,
-        provider_id: str,
-        data: bytes,
-        media_type: str,
-        meta: dict[str, Any] | None = None,
-        received_at: datetime | None = None,
-    ) -> AcceptResult:
-        accepted = await accept_with_reference(
-            self.svc,
-            account.id,
-            account.name,
-            get_kind(account.kind).family.value,
-            reference=reference,
-            provider_id=provider_id,
-            data=data,
-            media_type=media_type,
-            meta=meta,
-            received_at=received_at,
-        )
-        return AcceptResult(
-            accepted.raw_id, accepted.sha256, accepted.reference, accepted.duplicate
-        )
-
     async def calls_waiting(
         self, account: AccountView, step: str, until: str, older_than_seconds: float
     ) -> list[str]:
@@ -204,47 +174,9 @@ class GatewayHost:
         async with self.svc.sessions() as session:
             return await status_for_caller(session, reference, phone)
 
-    async def accept_chat(
-        self,
-        account: AccountView,
-        *,
-        provider_id: str,
-        data: bytes,
-        media_type: str,
-        message: ChatMessage | None,
-        window: ChatWindow,
-        meta: dict[str, Any] | None = None,
-    ) -> ChatAccepted:
-        async with self.svc.sessions.begin() as session:
-            accepted = await accept_chat_message(
-                session,
-                account_id=account.id,
-                account_name=account.name,
-                provider_id=provider_id,
-                data=data,
-                media_type=media_type,
-                message=message,
-                window=window,
-                meta=meta,
-            )
-        family = get_kind(account.kind).family.value
-        (metrics.DUPLICATES if accepted.duplicate else metrics.RECEIVED).labels(family).inc()
-        return accepted
-
     async def due_conversations(self, kind: str, limit: int = 100) -> list[DueConversation]:
         async with self.svc.sessions() as session:
             return await due_conversations(session, kind, limit)
-
-    async def close_conversation(
-        self, conversation: DueConversation, *, data: bytes, media_type: str, media: list[bytes]
-    ) -> ClosedConversation | None:
-        async with self.svc.sessions.begin() as session:
-            closed = await close_conversation(
-                session, conversation, data=data, media_type=media_type, media=media
-            )
-        if closed is not None and not closed.duplicate:
-            await self.svc.enqueue("process", closed.raw_id)
-        return closed
 
     async def public_status(self, reference: str, contact: str) -> dict[str, Any] | None:
         return await public_status(self.svc, reference, contact)

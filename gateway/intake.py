@@ -45,11 +45,12 @@ async def accept(
     meta: dict[str, Any] | None = None,
     received_at: datetime | None = None,
     reserve_reference: bool = False,
+    reference: str | None = None,
     enqueue: bool = True,
 ) -> Accepted:
     detail = {"channel_account": account.name, "bytes": len(data)}
     archived = None
-    if svc.engine.dialect.name == "postgresql":  # the same writes in one statement
+    if svc.engine.dialect.name == "postgresql" and reference is None:  # one statement
         now = utcnow()
         archived = await archive_received(
             svc.engine,
@@ -74,6 +75,7 @@ async def accept(
                 received_at=received_at,
                 meta=meta,
                 reference_for=(received_at or utcnow()) if reserve_reference else None,
+                reference=reference,
             )
             if not archived.duplicate:
                 await record_event(session, "received", raw_id=archived.raw_id, detail=detail)

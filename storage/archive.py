@@ -93,12 +93,14 @@ async def archive_raw(
     received_at: datetime | None = None,
     meta: dict[str, Any] | None = None,
     reference_for: datetime | None = None,
+    reference: str | None = None,
     state: RawState = RawState.RECEIVED,
 ) -> Archived:
     """Archive one input; idempotent on (channel account, provider id).
 
     With `reference_for`, a reference for that month is taken for a new input
-    (channels that show the complainant a reference at once).
+    (channels that show the complainant a reference at once); with `reference`, the
+    input is archived under one taken earlier (a caller heard it before the archive).
 
     A re-delivery is answered from the first row without writing its bytes
     again; two deliveries racing each other meet at the unique key.
@@ -107,7 +109,8 @@ async def archive_raw(
     if existing is not None:
         return existing
     digest = await store_blob(session, data)
-    reference = await allocate_reference(session, reference_for) if reference_for else None
+    if reference is None and reference_for is not None:
+        reference = await allocate_reference(session, reference_for)
     now = utcnow()
     values = {
         "channel_account_id": channel_account_id,

@@ -1,7 +1,7 @@
 """Closing many conversations in one transaction with a handful of statements.
 
 Each conversation still becomes exactly one raw input (`conversation:<id>`, unique
-per account) in the same transaction as its state change, as `close_conversation`
+per account) in the same transaction as its state change, as closing them one by one
 does one at a time; here the rows are locked together (in id order, as the
 grouping pass locks them), and the blobs, references, raw rows, history rows and
 state changes are written a statement each for the whole batch.

@@ -73,26 +73,16 @@ async def archive_call(
         "_reference"
     )
     meta = {"call_id": call_sid, "complete": document.complete}
-    if reserved:
-        result = await host.accept_with_reference(
-            account,
-            reference=str(reserved),
-            provider_id=call_sid,
-            data=document.to_bytes(),
-            media_type=MEDIA_TYPE,
-            meta=meta,
-            received_at=document.started_at,
-        )
-    else:
-        result = await host.accept(
-            account,
-            provider_id=call_sid,
-            data=document.to_bytes(),
-            media_type=MEDIA_TYPE,
-            meta=meta,
-            received_at=document.started_at,
-            reserve_reference=True,
-        )
+    result = await host.accept(
+        account,
+        provider_id=call_sid,
+        data=document.to_bytes(),
+        media_type=MEDIA_TYPE,
+        meta=meta,
+        received_at=document.started_at,
+        reserve_reference=not reserved,
+        reference=str(reserved) if reserved else None,
+    )
     if result.duplicate and not latest(steps, ARCHIVED_STEP):
         # Archived by a process that stopped before noting it: note it now, so the call is
         # not picked up again; its words are unknown here, so a transcription is sent on.
