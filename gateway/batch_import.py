@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from channels.base import AcceptResult, BatchItem
 from gateway.channel_host import GatewayHost, account_view
-from gateway.process_batch import process_batch
+from gateway.process_batch import process_ids
 from gateway.services import Services
-from storage.records import ComplaintRecord, RawState
+from storage.records import ComplaintRecord
 from storage.tables import ChannelAccount, Complaint, RawMessage
 
 ACCEPT_CHUNK = 2_000  # inputs per transaction: bounded memory and lock time
@@ -52,23 +52,7 @@ async def accept_batch(
 async def process_new(svc: Services, raw_ids: list[int], size: int = PROCESS_CHUNK) -> None:
     """Run the pipeline over `raw_ids` (just accepted) in batches of `size`."""
     for start in range(0, len(raw_ids), size):
-        chunk = raw_ids[start : start + size]
-        while chunk:
-            await process_batch(svc, chunk[0], size=size)
-            chunk = await _still_received(svc, chunk[1:])
-
-
-async def _still_received(svc: Services, raw_ids: list[int]) -> list[int]:
-    """Those of `raw_ids` no batch has taken yet (a batch takes any received rows)."""
-    if not raw_ids:
-        return []
-    async with svc.sessions() as session:
-        rows = await session.execute(
-            select(RawMessage.id)
-            .where(RawMessage.id.in_(raw_ids), RawMessage.state == RawState.RECEIVED.value)
-            .order_by(RawMessage.id)
-        )
-        return [row[0] for row in rows]
+        await process_ids(svc, raw_ids[start : start + size])
 
 
 async def outcomes(svc: Services, raw_ids: list[int], chunk: int = 500) -> list[dict[str, Any]]:
