@@ -22,11 +22,11 @@ from gateway.errors import error_response
 from gateway.intake import accept, archive_rejected
 from gateway.record_view import record_document
 from gateway.services import Services
-from gateway.ttl_cache import TtlCache
 from storage.accounts import api_key_owner, find_account
 from storage.archive import content_hash
 from storage.complaints import find_complaint
 from storage.tables import ChannelAccount, RawMessage
+from storage.ttl_cache import TtlCache
 
 DEFAULT_API_ACCOUNT = "api"
 SERVICES: web.AppKey[Services] = web.AppKey("services", Services)
@@ -37,7 +37,8 @@ CLIENT: web.RequestKey[str] = web.RequestKey("client", str)
 
 
 class LookupCache:
-    """Briefly remembered API keys and channel accounts (see `gateway.ttl_cache`)."""
+    """Briefly remembered API keys and channel accounts (see `storage.ttl_cache`): a disabled
+    key or account stops working within its cache's seconds plus one lookup."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc

@@ -47,7 +47,6 @@ from gateway.pipeline import (
 )
 from gateway.routing_step import draft_batch_keys, routing_snapshot
 from gateway.services import Services
-from gateway.ttl_cache import TtlCache
 from storage.archive import load_blobs
 from storage.batch_context import close_batch_context, open_batch_context
 from storage.batches import apply_incident_joins, defer_incident_joins
@@ -55,6 +54,7 @@ from storage.complaints import window_start
 from storage.db import single_statements
 from storage.records import Classification, ComplaintDraft
 from storage.tables import ChannelAccount
+from storage.ttl_cache import TtlCache
 from storage.work import ClaimedRaw, claim_raw, claim_raw_ids, claim_received_raw
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,19 @@ def _held(svc: Services) -> set[int]:
 
 def _accounts(svc: Services) -> TtlCache[int, ChannelAccount | None]:
     """Channel accounts by id, briefly remembered (as the intake API does): an edit
-    reaches the workers within ACCOUNT_CACHE_SECONDS."""
+    reaches the workers within ACCOUNT_CACHE_SECONDS plus one lookup."""
     cache = svc.extras.get("accounts_by_id")
     if not isinstance(cache, TtlCache):
         cache = svc.extras["accounts_by_id"] = TtlCache(ACCOUNT_CACHE_SECONDS)
     return cache
+
+
+async def _load_account(svc: Services, account_id: int) -> ChannelAccount | None:
+    """In a session of its own: a refresh may run behind the batch that started it, and
+    concurrent batches share one lookup, so it cannot borrow a caller's session (nor be
+    made while the caller holds one: SQLite has a single connection)."""
+    async with svc.sessions() as session:
+        return await session.get(ChannelAccount, account_id)
 
 
 async def process_batch(svc: Services, raw_id: int, size: int = PROCESS_BATCH) -> str | None:
@@ -112,17 +120,17 @@ async def process_ids(svc: Services, raw_ids: list[int]) -> dict[int, str | None
 async def _claim_and_process(
     svc: Services, claim: Callable[[AsyncSession], Awaitable[list[ClaimedRaw]]]
 ) -> dict[int, str | None]:
-    """Claim (committed at once), read accounts and blobs, then process per account."""
+    """Claim (committed at once), read blobs and accounts, then process per account."""
     async with single_statements(svc.engine, svc.sessions) as session:
         claimed = await claim(session)
         if not claimed:
             return {}
-        cache = _accounts(svc)
-        accounts = {
-            account_id: await cache.get(account_id, partial(session.get, ChannelAccount))
-            for account_id in sorted({item.channel_account_id for item in claimed})
-        }
         blobs = await load_blobs(session, [item.sha256 for item in claimed])
+    cache = _accounts(svc)  # after the session: a lookup takes a connection of its own
+    accounts = {
+        account_id: await cache.get(account_id, partial(_load_account, svc))
+        for account_id in sorted({item.channel_account_id for item in claimed})
+    }
     held = _held(svc)
     ids = {item.id for item in claimed}
     held.update(ids)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
 from functools import partial
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -42,10 +41,12 @@ from storage.chat_intake import ChatIntake
 from storage.conversations import ChatMessage, DueConversation
 from storage.db import utcnow
 from storage.records import ChannelKind, ComplaintDraft
+from storage.ttl_cache import TtlCache
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=SocialSettings)
-ACCOUNT_CACHE_SECONDS = 2.0
+ACCOUNT_CACHE_SECONDS = 2.0  # an account older than this is refreshed behind the answer
+ACCOUNT_MAX_AGE_SECONDS = 30.0  # an older one is not answered: the webhook waits for a lookup
 ACCOUNT_CACHE_SIZE = 1000
 CLOSE_ATTEMPTS = 3  # a conversation waits this many ticks for media that failed to download
 CLOSE_CONCURRENCY = 8  # media downloads at once
@@ -72,37 +73,22 @@ def error(status: int, code: str, message: str) -> web.Response:
 
 
 class _Accounts:
-    """Accounts (and their validated settings) remembered for a moment, so webhooks do not
-    wait on the database for them: an expired entry is still answered while one refresh
-    runs behind it, and concurrent misses share one lookup."""
+    """Accounts (and their validated settings) remembered for a moment, so webhooks seldom
+    wait on the database for them (`storage.ttl_cache`): an entry older than
+    ACCOUNT_CACHE_SECONDS is still answered while one refresh runs behind it, concurrent
+    misses share one lookup, and none older than ACCOUNT_MAX_AGE_SECONDS is answered. So a
+    disabled account is refused within ACCOUNT_MAX_AGE_SECONDS plus one lookup, and one
+    receiving deliveries within about ACCOUNT_CACHE_SECONDS plus one lookup."""
 
     def __init__(self, host: ChannelHost) -> None:
         self.host = host
-        self._seen: dict[str, tuple[float, AccountView | None]] = {}
-        self._lookups: dict[str, asyncio.Task[AccountView | None]] = {}
+        self._seen: TtlCache[str, AccountView | None] = TtlCache(
+            ACCOUNT_MAX_AGE_SECONDS, ACCOUNT_CACHE_SIZE, refresh_after=ACCOUNT_CACHE_SECONDS
+        )
         self._settings: dict[str, tuple[AccountView, Any]] = {}
 
     async def get(self, name: str) -> AccountView | None:
-        cached = self._seen.get(name)
-        if cached is not None:
-            if cached[0] <= time.monotonic() and name not in self._lookups:
-                refresh = self._lookups[name] = asyncio.create_task(self._lookup(name))
-                refresh.add_done_callback(_quietly)  # a failed refresh: the next one retries
-            return cached[1]
-        lookup = self._lookups.get(name)
-        if lookup is None:
-            lookup = self._lookups[name] = asyncio.create_task(self._lookup(name))
-        return await asyncio.shield(lookup)
-
-    async def _lookup(self, name: str) -> AccountView | None:
-        try:
-            account = await self.host.account(name)
-            if len(self._seen) >= ACCOUNT_CACHE_SIZE:  # many unknown names: start over
-                self._seen.clear()
-            self._seen[name] = (time.monotonic() + ACCOUNT_CACHE_SECONDS, account)
-            return account
-        finally:
-            self._lookups.pop(name, None)
+        return await self._seen.get(name, self.host.account)
 
     def settings(self, account: AccountView, kind: SocialKind[Any]) -> Any:
         known = self._settings.get(account.name)
@@ -111,11 +97,6 @@ class _Accounts:
         settings = kind.settings_of(account)
         self._settings[account.name] = (account, settings)
         return settings
-
-
-def _quietly(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("channel account refresh failed", exc_info=task.exception())
 
 
 class SocialKind(ChannelType, Generic[S]):

@@ -13,7 +13,7 @@ from aiohttp import web
 from gateway.admin_ui.permissions import admin_api_permission, allowed
 from gateway.errors import error_response
 from gateway.services import Services
-from gateway.ttl_cache import TtlCache
+from storage.ttl_cache import TtlCache
 from storage.users import TOKEN_PREFIX, Principal, token_principal
 
 CLIENT_ROLE = "client"  # an API client key, not a person
