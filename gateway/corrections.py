@@ -10,8 +10,10 @@ sends a `withdraw` notice (same signed envelope, new idempotency key) to each
 destination the old decision reached that the new one does not, cancels
 old deliveries not yet sent, sends the corrected record to the new
 decision's destinations (`complaint.corrected`, key suffix = correction
-number + 1), restarts the SLA clocks not yet met, and stores a training
-example in the `correction_example` table for the next retraining.
+number + 1), restarts the SLA clocks not yet met, updates the contact key when a
+contact field changed (so later complaints from the corrected phone or e-mail are
+linked to it), and stores a training example in the `correction_example` table for
+the next retraining.
 Callers: the CLI (`complaint-gateway correct`), the admin API, the supervisor
 UI and the scanned-letter review queue.
 """
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.linking import contact_key
 from gateway.routing_step import ROUTE_PURPOSES, envelope, route_items, routing_snapshot
 from gateway.services import Services
 from routing.router import plan_routes
@@ -275,6 +278,8 @@ async def apply_correction(
         sends = route_items(snapshot, record, version)
         outbox_ids = await insert_outbox(session, row.id, [*withdraw, *sends])
         row.record = document
+        if any(name.startswith("complainant.") for name in changed_fields):
+            row.contact_key = contact_key(record)  # later complaints find the corrected person
         row.validity, row.severity = new.validity, new.severity
         row.department, row.needs_review = new.department, new.needs_review
         row.updated_at = utcnow()

@@ -94,6 +94,33 @@ async def test_extracted_fields_are_corrected_through_the_api(
     assert await _examples(admin_gateway) == 0  # labels untouched: not a training example
 
 
+def _by_complainant(record: dict[str, Any]) -> set[str]:
+    return {
+        link["reference"]
+        for link in record["links"]
+        if link["kind"] in ("same_complainant", "repeat")
+    }
+
+
+async def test_a_corrected_phone_links_later_complaints_from_it(
+    admin_gateway: AdminGateway,
+) -> None:
+    gw = admin_gateway.gw
+    first = await _reference(admin_gateway)  # from 13812345678
+    response = await gw.client.post(
+        f"/api/v1/admin/complaints/{first}/corrections",
+        json={"fields": {"complainant.phones": ["+8613900000000"]}, "note": "misheard number"},
+        headers=gw.auth,
+    )
+    assert response.status == 200, await response.text()
+    _, new = await gw.post(
+        {"body": "洗衣机XQB80脱水时噪音很大", "complainant": {"phone": "13900000000"}}
+    )
+    assert _by_complainant(await gw.record(new["reference"])) == {first}
+    _, old = await gw.post({"body": "空调KFR-35GW不制冷", "complainant": {"phone": "13812345678"}})
+    assert first not in _by_complainant(await gw.record(old["reference"]))
+
+
 async def test_bad_fields_change_nothing(admin_gateway: AdminGateway) -> None:
     reference = await _reference(admin_gateway)
     before = await admin_gateway.gw.record(reference)
