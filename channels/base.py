@@ -252,6 +252,11 @@ class ChannelType:
         """
         raise NotImplementedError
 
+    def would_acknowledge(self, draft: ComplaintDraft) -> bool:
+        """False when `acknowledge` would send nothing for this complaint whatever the
+        account's settings (an imported call), so no acknowledgement is queued for it."""
+        return self.acknowledges
+
     def validate_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         """Checked, defaulted settings as stored on the channel account."""
         return self.settings_model.model_validate(settings).model_dump(mode="json")

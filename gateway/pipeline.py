@@ -272,11 +272,12 @@ def _aware(value: datetime) -> datetime:
 
 
 def _acknowledgement(kind: ChannelType, record: ComplaintRecord) -> list[OutboxItem]:
-    """An outbox row owed to the complainant, unless there is nobody to answer or it
-    would feed a mail loop (spam, auto-replies, bounces)."""
+    """An outbox row owed to the complainant, unless there is nobody to answer, the
+    channel would send nothing for it (an imported call), or it would feed a mail loop
+    (spam, auto-replies, bounces)."""
     decision = record.classification
     if (
-        not kind.acknowledges
+        not kind.would_acknowledge(record)
         or decision.reason == "spam"
         or "auto_reply" in record.hints
         or not record.complainant.has_contact()

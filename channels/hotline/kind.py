@@ -66,12 +66,15 @@ class HotlineChannel(ChannelType):
     def split_batch(self, data: bytes, filename: str) -> list[BatchItem] | None:
         return batch.split(data, filename)
 
+    def would_acknowledge(self, draft: ComplaintDraft) -> bool:
+        """An imported call is long over: its caller gets no SMS, so none is queued."""
+        return super().would_acknowledge(draft) and not _imported(draft.provider_ids)
+
     async def acknowledge(
         self, account: AccountView, acknowledgement: dict[str, Any], host: ChannelHost
     ) -> str:
         settings = HotlineSettings.model_validate(account.settings)
-        provider_ids = acknowledgement.get("provider_ids") or [""]
-        if str(provider_ids[0]).startswith("import:"):
+        if _imported(acknowledgement.get("provider_ids") or []):  # queued before the check
             return "imported call: no SMS"
         phones = (acknowledgement.get("complainant") or {}).get("phones") or []
         if not settings.sms_acknowledgement or not phones:
@@ -97,6 +100,11 @@ class HotlineChannel(ChannelType):
         if settings.sms_acknowledgement:
             lines.append(f"SMS acknowledgements from {settings.sms_from or settings.number}")
         return lines
+
+
+def _imported(provider_ids: list[str]) -> bool:
+    """Calls from a transcript import carry `import:<call id>` (`batch.split`)."""
+    return bool(provider_ids) and str(provider_ids[0]).startswith("import:")
 
 
 register(HotlineChannel())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from channels.hotline.batch import split
-from tests.channels.hotline.conftest import counts
+from storage.tables import Complaint, Outbox, RawMessage
+from tests.channels.hotline.conftest import Caller, counts, reference_of
 from tests.gateway.harness import Gateway
 
 CLI = Path(sys.executable).parent / "complaint-gateway"
@@ -193,6 +196,59 @@ async def test_http_import_api(hotline: Gateway) -> None:
         "/api/v1/hotline/transcripts?account=nope", data=body, headers=headers
     )
     assert missing.status == 404
+
+
+async def _stored(gw: Gateway, provider_id: str) -> str:
+    """The reference of the record made from raw input `provider_id`, once it is made
+    (an imported call has no reference before)."""
+    for _ in range(400):
+        async with gw.svc.sessions() as session:
+            reference = await session.scalar(
+                select(Complaint.reference)
+                .join(RawMessage, RawMessage.id == Complaint.raw_id)
+                .where(RawMessage.provider_id == provider_id)
+            )
+        if reference:
+            return str(reference)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no record from {provider_id}")
+
+
+async def _acknowledgements(gw: Gateway, reference: str) -> int:
+    async with gw.svc.sessions() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .join(Complaint, Complaint.id == Outbox.complaint_id)
+            .where(Complaint.reference == reference, Outbox.purpose == "ack")
+        )
+    return int(found or 0)
+
+
+async def test_imported_calls_queue_no_acknowledgement_but_live_calls_do(hotline: Gateway) -> None:
+    body = json.dumps(CALLS[:2], ensure_ascii=False).encode()
+    response = await hotline.client.post(
+        "/api/v1/hotline/transcripts?account=hotline-cn",
+        data=body,
+        headers={**hotline.auth, "Content-Type": "application/json"},
+    )
+    assert response.status == 202
+    for call in CALLS[:2]:
+        reference = await _stored(hotline, f"import:{call['call_id']}")
+        record = await hotline.record(reference)
+        assert record["complainant"]["phones"]  # a caller who could be answered, yet is not
+        assert await _acknowledgements(hotline, reference) == 0
+
+    caller = Caller(hotline, number="+14155550123")
+    menu = await caller.answer(await caller.dial_in(), Digits="2")
+    product = await caller.answer(
+        await caller.answer(menu, Digits="1"),
+        SpeechResult="The washing machine leaks water all over the floor.",
+    )
+    await caller.answer(await caller.answer(product, Digits="#"), Digits="#")
+    live = await reference_of(hotline, caller.sid)
+    await hotline.record(live)
+    assert await _acknowledgements(hotline, live) == 1
 
 
 def test_channels_add_and_test_print_the_webhook_urls(cli) -> None:
