@@ -1,18 +1,21 @@
 """Corrections that retrain: a systematic confusion, 40 corrections, a retrain, the effect.
 
-    .venv/bin/python bench/retrain.py [--corrections 40] [--epochs N] [--keep DIR]
+    .venv/bin/python bench/retrain.py [--corrections 40] [--seed 1] [--epochs N] [--keep DIR]
     .venv/bin/python bench/retrain.py --timing 5000    # the retrain job's time on 5,000 examples
 
 End to end on an embedded gateway (SQLite, in-process jobs, the shipped model): complaints
 about goods that *arrived* dented or cracked (transport damage → `logistics`) phrased in
-defect words, which the shipped model sends to `quality`, are submitted through the JSON
-API; a supervisor corrects 40 misrouted ones to `logistics` (history, re-routing and a
-training example each); `retrain` builds a new version and promotes it only when no label's
-F1 on the regression set falls by more than the margin. Then fresh complaints of the same
-kind (combinations never submitted) are classified by the running service, which picks up
-the promoted version without a restart.
+defect words (`transport_damage.py`: five channel styles in Chinese and English), which the
+shipped model sends to `quality`, are submitted through the JSON API; a supervisor corrects
+40 misrouted ones to `logistics` (history, re-routing and a training example each);
+`retrain` builds a new version and promotes it only when no label's F1 on the regression set
+falls by more than the margin. Then fresh complaints of the same kind are classified by the
+running service, which picks up the promoted version without a restart. Two fresh sets: new
+combinations of the corrected complaints' wording, and complaints whose arrival and damage
+wording the corrections never used (the harder test of whether the concept, not the
+template, was learnt).
 
-Target: the confusion on fresh examples falls by at least 75 % and no other label's F1
+Target: the confusion on all fresh examples falls by at least 75 % and no other label's F1
 falls by more than 0.02. Also printed: retraining time and examples trained on.
 """
 
@@ -21,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import sys
 import tempfile
 import time
@@ -42,45 +44,8 @@ from gateway.services import build_services  # noqa: E402
 from gateway.settings import load_settings  # noqa: E402
 from storage.accounts import create_api_key  # noqa: E402
 
-PRODUCTS_ZH = ["冰箱BCD-520W", "洗衣机XQG100-HT8", "热水器JSQ24-HT3", "微波炉", "电饭煲",
-               "油烟机", "空调室内机KFR-35GW/HT1", "电动车EB-HT60", "燃气热水器"]  # fmt: skip
-ARRIVAL_ZH = ["刚到货的", "今天送到的", "快递刚送来的", "昨天签收的", "拆开包装发现新买的",
-              "物流送来的", "网上买的刚收到的", "师傅刚搬进门的"]  # fmt: skip
-DAMAGE_ZH = ["门板上有一道很深的凹痕", "外壳开裂了", "面板裂了好几道", "侧面整个变形凹进去",
-             "玻璃碎了", "底座断了", "表面全是划痕还有凹坑", "后盖裂开了"]  # fmt: skip
-TAIL_ZH = ["，订单号HT20260315-0042，请尽快处理", "，太让人失望了", "，要求换货",
-           "，我的电话13812345678", "，怎么会这样", "，请给个说法"]  # fmt: skip
-PRODUCTS_EN = ["fridge", "washing machine", "water heater", "microwave", "rice cooker",
-               "range hood", "air conditioner", "e-bike"]  # fmt: skip
-ARRIVAL_EN = ["The {p} arrived with", "My new {p} was delivered with", "Just received the {p}:",
-              "Unboxed the {p} today and found", "The courier brought the {p} with"]  # fmt: skip
-DAMAGE_EN = ["a deep dent in the door", "a cracked front panel", "the side panel bent",
-             "broken glass", "a snapped base", "scratches and dents all over"]  # fmt: skip
-TAIL_EN = [". Order HT20260315-0042.", ". Please replace it.", ". Very disappointed.",
-           ". Call me on 13812345678."]  # fmt: skip
-
-
-def make_texts(seed: int, count: int, exclude: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
-    rng = random.Random(seed)
-    out: list[str] = []
-    while len(out) < count:
-        if rng.random() < 0.7:
-            text = (
-                rng.choice(ARRIVAL_ZH)
-                + rng.choice(PRODUCTS_ZH)
-                + rng.choice(DAMAGE_ZH)
-                + rng.choice(TAIL_ZH)
-            )
-        else:
-            text = (
-                rng.choice(ARRIVAL_EN).format(p=rng.choice(PRODUCTS_EN))
-                + " "
-                + rng.choice(DAMAGE_EN)
-                + rng.choice(TAIL_EN)
-            )
-        if text not in exclude and text not in out:
-            out.append(text)
-    return out
+sys.path.insert(0, str(ROOT / "bench"))
+import transport_damage  # noqa: E402
 
 
 def confusion(step: ClassifyStep, texts: list[str]) -> float:
@@ -112,50 +77,53 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     client = TestClient(TestServer(create_app(svc)))
     await client.start_server()
     try:
-        submitted = make_texts(1, args.corrections * 3)
-        fresh = make_texts(2, 200, exclude=set(submitted))
-        before = confusion(step, fresh)
-        references = []
-        for number, text in enumerate(submitted):
-            response = await client.post(
-                "/api/v1/complaints",
-                json={"body": text, "complainant": {"phone": "13812345678"}},
-                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"b{number}"},
-            )
-            references.append((await response.json())["reference"])
-        corrected = 0
-        for reference in references:
-            record = await _record(client, key, reference)
-            if record["classification"]["department"] != "quality":
-                continue
-            await apply_correction(
-                svc, reference, Correction(department="logistics"),
-                actor="supervisor.bench", note="arrived damaged: transport, not a defect",
-            )  # fmt: skip
-            corrected += 1
-            if corrected == args.corrections:
-                break
+        # The shipped model gets most of these right: submit until enough are misrouted.
+        pool = transport_damage.texts(args.seed, args.corrections * 25, "seen")
+        fresh = {
+            "seen_wording": transport_damage.texts(args.seed + 1, 200, "seen", frozenset(pool)),
+            "unseen_wording": transport_damage.texts(args.seed + 2, 200, "unseen"),
+        }
+        before = {name: confusion(step, texts) for name, texts in fresh.items()}
+        corrected = submitted = 0
+        while corrected < args.corrections and submitted < len(pool):
+            chunk = pool[submitted : submitted + 50]
+            references = [await _submit(client, key, submitted + n, t) for n, t in enumerate(chunk)]
+            submitted += len(chunk)
+            for reference in references:
+                record = await _record(client, key, reference)
+                if record["classification"]["department"] != "quality":
+                    continue
+                await apply_correction(
+                    svc, reference, Correction(department="logistics"),
+                    actor="supervisor.bench", note="arrived damaged: transport, not a defect",
+                )  # fmt: skip
+                corrected += 1
+                if corrected == args.corrections:
+                    break
         started = time.perf_counter()
         outcome = await run_retrain(svc, "bench")
         seconds = time.perf_counter() - started
-        after = confusion(step, fresh)
+        after = {name: confusion(step, texts) for name, texts in fresh.items()}
         candidate = ClassifyStep(data_dir=workdir, poll_seconds=0)
         candidate.classifier = step.build(step.models.path(str(outcome["version"])))  # type: ignore[union-attr]
-        candidate_confusion = confusion(candidate, fresh)
+        candidate_confusion = {name: confusion(candidate, texts) for name, texts in fresh.items()}
         others = {
             label: round(v["after"] - v["before"], 4)
             for label, v in outcome["regression"].items()  # type: ignore[union-attr]
             if label != "department:logistics" and label != "department:quality"
         }
         worst = min(others.values(), default=0.0)
-        reduction = (before - after) / before if before else 0.0
+        reduction = {name: _reduction(before[name], after[name]) for name in fresh}
+        overall = _reduction(sum(before.values()), sum(after.values()))
         return {
+            "submitted": submitted,
             "corrections": corrected,
-            "confusion_before": round(before, 3),
-            "confusion_after": round(after, 3),
-            "reduction": round(reduction, 3),
-            "target_reduction_met": reduction >= 0.75,
-            "candidate_confusion": round(candidate_confusion, 3),
+            "confusion_before": _rounded(before),
+            "confusion_after": _rounded(after),
+            "reduction": _rounded(reduction),
+            "reduction_all_fresh": round(overall, 3),
+            "target_reduction_met": overall >= 0.75,
+            "candidate_confusion": _rounded(candidate_confusion),
             "promoted": outcome["promoted"],
             "version": outcome["version"],
             "active_model_now": step.classifier.status["model_version"],
@@ -175,6 +143,23 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     finally:
         await client.close()
         await svc.close()
+
+
+def _reduction(before: float, after: float) -> float:
+    return (before - after) / before if before else 0.0
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 3) for name, value in values.items()}
+
+
+async def _submit(client: TestClient, key: str, number: int, text: str) -> str:
+    response = await client.post(
+        "/api/v1/complaints",
+        json={"body": text, "complainant": {"phone": "13812345678"}},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"b{number}"},
+    )
+    return str((await response.json())["reference"])
 
 
 async def _record(client: TestClient, key: str, reference: str) -> dict:  # type: ignore[type-arg]
@@ -252,6 +237,7 @@ def timing(args: argparse.Namespace) -> dict[str, object]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corrections", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=1, help="which complaints are generated")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--correction-weight", type=int, default=None)
     parser.add_argument("--keep", default=None, help="work folder to keep (default: a temp one)")

@@ -60,7 +60,7 @@ class RetrainOptions:
     correction_weight: int = 1
     regression_fraction: float = 0.15
     epochs: int | None = None
-    finetune_epochs: int = 4
+    finetune_epochs: int = 6
     replay: float = 6.0
     finetune_batch_size: int = 0  # 0: one step per pass over the whole set
     finetune_learn_rate: float = 0.002

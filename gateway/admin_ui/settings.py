@@ -24,7 +24,7 @@ class RetrainSettings(BaseModel):
         description="copies of each correction (the extra ones teach only the changed labels)",
     )
     finetune_epochs: int = Field(
-        default=4, ge=1, le=20, description="passes when updating the baseline on corrections"
+        default=6, ge=1, le=20, description="passes when updating the baseline on corrections"
     )
     replay: float = Field(
         default=6.0,
