@@ -117,6 +117,13 @@ class Caller:
         assert reply.status == 200, reply.text
         return await self.post(reply.action(), self.params(**said))
 
+    async def complain(self, speech: str) -> None:
+        """The shortest whole complaint call: English, a product problem said in `speech`,
+        no order number, confirmed."""
+        menu = await self.answer(await self.dial_in(), Digits="2")
+        product = await self.answer(await self.answer(menu, Digits="1"), SpeechResult=speech)
+        await self.answer(await self.answer(product, Digits="#"), Digits="#")
+
     async def hang_up(self, status: str = "completed", duration: str = "42") -> Reply:
         return await self.post(
             self.url("status"), self.params(CallStatus=status, CallDuration=duration)

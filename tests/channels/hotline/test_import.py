@@ -240,12 +240,7 @@ async def test_imported_calls_queue_no_acknowledgement_but_live_calls_do(hotline
         assert await _acknowledgements(hotline, reference) == 0
 
     caller = Caller(hotline, number="+14155550123")
-    menu = await caller.answer(await caller.dial_in(), Digits="2")
-    product = await caller.answer(
-        await caller.answer(menu, Digits="1"),
-        SpeechResult="The washing machine leaks water all over the floor.",
-    )
-    await caller.answer(await caller.answer(product, Digits="#"), Digits="#")
+    await caller.complain("The washing machine leaks water all over the floor.")
     live = await reference_of(hotline, caller.sid)
     await hotline.record(live)
     assert await _acknowledgements(hotline, live) == 1

@@ -106,12 +106,7 @@ async def test_sms_acknowledgement_through_the_twilio_client(
         sqlite_url, classify_step, sms_acknowledgement=True, rest_base_url=twilio_api.url
     ):
         caller = Caller(gw, number="+14155550123")
-        menu = await caller.answer(await caller.dial_in(), Digits="2")
-        product = await caller.answer(
-            await caller.answer(menu, Digits="1"),
-            SpeechResult="The washing machine leaks water all over the floor.",
-        )
-        await caller.answer(await caller.answer(product, Digits="#"), Digits="#")
+        await caller.complain("The washing machine leaks water all over the floor.")
         reference = await reference_of(gw, caller.sid)
         for _ in range(200):
             if len(twilio_api.requests) >= 2:
