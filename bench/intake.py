@@ -20,8 +20,9 @@ number of connections and in the same number of transactions as our run:
   few read-only ones such as sweeps). Each complaint's raw row gets a
   transaction of its own (an intake answers one request); the other steps are
   grouped over several complaints per transaction, as our workers' batches do,
-  so that the total matches. SQLite: the embedded pipeline's count per
-  complaint, TRANSACTIONS_PER_COMPLAINT, each complaint on its own.
+  so that the total matches. SQLite: the transactions the service began over
+  the measured run (its `gateway_sqlite_transactions` metric; on SQLite every
+  transaction, reads included, takes the write lock), grouped the same way.
 
 Statements are bare asyncpg / sqlite3 with nothing around them, so the floor is
 what the database alone allows for the pipeline's shape; the ratio is the share
@@ -55,9 +56,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).parent / "complaint-gateway")
 PG_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-# Write transactions per complaint in the embedded pipeline: intake, claim raw, store
-# record, claim delivery, finish delivery (plus one read of the raw bytes).
-TRANSACTIONS_PER_COMPLAINT = 5
 FLOOR_PHASES = 5  # intake, claim, store, claim delivery, finish delivery
 
 TEXTS = [
@@ -379,7 +377,18 @@ class PostgresWatch:
         return commits
 
 
-async def floor_sqlite(count: int, path: Path) -> float:
+async def sqlite_transactions(port: int) -> int:
+    """The embedded service's `gateway_sqlite_transactions` metric."""
+    async with aiohttp.ClientSession() as session:
+        response = await session.get(f"http://127.0.0.1:{port}/metrics")
+        text = await response.text()
+    for line in text.splitlines():
+        if line.startswith("gateway_sqlite_transactions "):
+            return int(float(line.split()[1]))
+    raise RuntimeError("the service reports no gateway_sqlite_transactions")
+
+
+async def floor_sqlite(count: int, path: Path, group: int) -> float:
     import aiosqlite
 
     database = await aiosqlite.connect(path, isolation_level=None)
@@ -388,7 +397,7 @@ async def floor_sqlite(count: int, path: Path) -> float:
     for statement in FLOOR_SCHEMA:
         await database.execute(statement)
     lock = asyncio.Lock()  # one connection, as the service has
-    units = floor_work(count, 1)
+    units = floor_work(count, group)
 
     async def one(unit: int) -> None:
         for transaction in units[unit]:
@@ -449,20 +458,24 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, object]:
             watch = PostgresWatch() if mode == "scaleout" else None
             if watch is not None:
                 await watch.start()
+            begun = await sqlite_transactions(args.port) if watch is None else 0
             cpu_before = service.cpu_seconds()
             rate, latencies = await closed_loop(url, key, state, args.n, args.c, offset=10_000)
             cpu_after = service.cpu_seconds()
-            commits = await watch.stop() if watch is not None else 0
+            if watch is not None:
+                commits = await watch.stop()
+            else:
+                commits = await sqlite_transactions(args.port) - begun
             half = await open_loop(url, key, state, args.n // 2, rate / 2, offset=100_000)
         finally:
             service.stop()
             await runner.cleanup()
+        per_complaint = commits / args.n
         if watch is None:
-            connections, per_complaint = 1, float(TRANSACTIONS_PER_COMPLAINT)
-            floor = await floor_sqlite(args.n, Path(tmp) / "floor.db")
+            connections = 1
+            floor = await floor_sqlite(args.n, Path(tmp) / "floor.db", group_size(per_complaint))
         else:
             connections = args.floor_connections or max(watch.peak, 1)
-            per_complaint = commits / args.n
             floor = await floor_postgres(args.n, connections, group_size(per_complaint))
     cpu_ms = {
         name: round((cpu_after.get(name, 0.0) - seconds) * 1000 / args.n, 2)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from storage.db import SqliteTransactions
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 RECEIVED = Counter("gateway_received_total", "Inputs archived", ["channel"], registry=REGISTRY)
@@ -57,3 +59,9 @@ OVERDUE_OPEN = Gauge(
     ["department", "clock"],
     registry=REGISTRY,
 )
+SQLITE_TRANSACTIONS = Gauge(
+    "gateway_sqlite_transactions",
+    "Transactions begun on the embedded SQLite database by this process (only grows)",
+    registry=REGISTRY,
+)
+SQLITE_TRANSACTIONS.set_function(lambda: SqliteTransactions.begun)

@@ -139,6 +139,7 @@ async def test_unknown_reference_is_404_and_openapi_is_served(sqlite_url, classi
 
 async def test_health_readiness_and_metrics(sqlite_url, classify_step):
     async with running_gateway(make_settings(sqlite_url), classify_step) as gw:
+        before = _sqlite_transactions(await (await gw.client.get("/metrics")).text())
         _, body = await gw.post(COMPLAINT)
         await gw.record(body["reference"])
         health = await gw.client.get("/healthz")
@@ -152,3 +153,11 @@ async def test_health_readiness_and_metrics(sqlite_url, classify_step):
     assert 'gateway_processed_total{channel="api"}' in metrics
     assert "gateway_pipeline_latency_seconds_bucket" in metrics
     assert 'gateway_raw_messages{state="processed"}' in metrics
+    # intake, processing and the record read at least: what the intake bench's floor uses
+    assert _sqlite_transactions(metrics) >= before + 3
+
+
+def _sqlite_transactions(metrics: str) -> float:
+    lines = [line for line in metrics.splitlines() if line.startswith("gateway_sqlite_tr")]
+    assert len(lines) == 1, lines
+    return float(lines[0].split()[1])
