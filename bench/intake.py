@@ -5,8 +5,9 @@ PostgreSQL + Redis + N arq workers), posts N complaints at concurrency C,
 and waits until a local webhook sink has received each one. Prints
 throughput and p50/p95/p99 latency from request to delivery, the CPU time the
 service's processes spent per complaint (a figure other load on the host does
-not distort the way it distorts the rate), then the p99 of an open-loop run at
-half the measured rate.
+not distort the way it distorts the rate), then the latency of open-loop runs at
+half the target rate (the issue's 300/s scale-out, 150/s embedded) and at half the
+measured rate.
 
 The floor is the rate at which the same database commits the bare minimum per
 complaint - a raw row, a record row and one outbox row, with the state changes
@@ -54,6 +55,9 @@ from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = str(Path(sys.executable).parent / "complaint-gateway")
+# The throughput targets; p99 is judged at half of them (and printed at half of
+# the measured rate, a stricter load, too).
+TARGET_RATE = {"embedded": 150.0, "scaleout": 300.0}
 PG_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 FLOOR_PHASES = 5  # intake, claim, store, claim delivery, finish delivery
@@ -467,6 +471,8 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, object]:
             else:
                 commits = await sqlite_transactions(args.port) - begun
             half = await open_loop(url, key, state, args.n // 2, rate / 2, offset=100_000)
+            target_half = TARGET_RATE[mode] / 2
+            at_target = await open_loop(url, key, state, args.n // 2, target_half, offset=200_000)
         finally:
             service.stop()
             await runner.cleanup()
@@ -489,6 +495,8 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, object]:
         "latency_request_to_delivery": summary(latencies),
         "half_rate_per_s": round(rate / 2, 1),
         "latency_at_half_rate": summary(half),
+        "half_target_rate_per_s": target_half,
+        "latency_at_half_target_rate": summary(at_target),
         "cpu_ms_per_complaint": cpu_ms,
         "floor_connections": connections,
         "floor_transactions_per_complaint": round(per_complaint, 2),
