@@ -15,7 +15,6 @@ fresh complaints say the same thing in words the corrections never used.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Literal
 
 Half = Literal["seen", "unseen"]
@@ -59,64 +58,46 @@ DAMAGE_EN = [
 TAIL_EN = [". Order HT20260315-0042.", ". Please replace it.", ". Very disappointed.",
            ". Call me on 13812345678.", ". The box was crushed too.", ". I noted it on the delivery slip."]  # fmt: skip
 
-Style = Callable[[random.Random, str, str, str, str], str]
+# A channel style: a format string over the complaint's parts (`_fields`) and the choices
+# drawn for it, in this order, one draw each (a filler, a greeting and signature, an emoji).
+Style = tuple[str, dict[str, list[str]]]
+
+ZH_STYLES: list[Style] = [
+    ("{arrival}{product}{damage}{tail}", {}),
+    ("喂你好 {filler} 我{arrival}{product} {filler} {damage} {tail_bare}",
+     {"filler": ["嗯", "那个", "就是", "呃"]}),
+    ("{greeting}\n{arrival}{product}，打开一看{damage}{tail}。{sign}",
+     {"greeting": ["您好，", "恒泰客服你好：", "尊敬的恒泰电器："],
+      "sign": ["\n\n谢谢\n李女士", "\n\n盼复。", "\n\n--\n发自我的手机"]}),
+    ("@恒泰电器 {arrival}{product}{damage}{emoji}{tail}", {"emoji": ["😡", "😤🙄", "💢", "😭😭"]}),
+    ("尊敬的恒泰电器公司：\n本人{arrival}{product}经查看{damage}{tail}。\n此致\n敬礼\n王先生", {}),
+]  # fmt: skip
+EN_STYLES: list[Style] = [
+    ("{arrival_en} {damage}{tail}", {}),
+    ("hi yeah {filler} so {arrival_en_lower} {filler} {damage}{tail_lower}",
+     {"filler": ["um", "uh", "like", "you know"]}),
+    ("{greeting}\n{arrival_en} {damage}{tail}{sign}",
+     {"greeting": ["Hello,", "Dear Hengtai team,", "Hi,"],
+      "sign": ["\n\nRegards,\nSam", "\n\nThanks,\nA. Patel", "\n\nSent from my iPhone"]}),
+    ("@HengtaiCare {arrival_en} {damage} {emoji}{tail}", {"emoji": ["😡", "🙄", "👎👎", "😤"]}),
+    ("Dear Sir or Madam,\n{arrival_en} {damage}{tail}\nYours faithfully,\nJ. Morgan", {}),
+]  # fmt: skip
 
 
-def _zh_plain(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    return f"{arrival}{product}{damage}{tail}"
+def _fields(arrival: str, product: str, damage: str, tail: str) -> dict[str, str]:
+    """The parts as the styles use them (English arrivals carry the product in `{p}`)."""
+    arrival_en = arrival.replace("{p}", product)
+    return {
+        "arrival": arrival, "product": product, "damage": damage, "tail": tail,
+        "tail_bare": tail.lstrip("，"), "tail_lower": tail.lower(),
+        "arrival_en": arrival_en, "arrival_en_lower": arrival_en.lower(),
+    }  # fmt: skip
 
 
-def _zh_hotline(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    filler = rng.choice(["嗯", "那个", "就是", "呃"])
-    return f"喂你好 {filler} 我{arrival}{product} {filler} {damage} {tail.lstrip('，')}"
-
-
-def _zh_email(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    greeting = rng.choice(["您好，", "恒泰客服你好：", "尊敬的恒泰电器："])
-    sign = rng.choice(["\n\n谢谢\n李女士", "\n\n盼复。", "\n\n--\n发自我的手机"])
-    return f"{greeting}\n{arrival}{product}，打开一看{damage}{tail}。{sign}"
-
-
-def _zh_social(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    emoji = rng.choice(["😡", "😤🙄", "💢", "😭😭"])
-    return f"@恒泰电器 {arrival}{product}{damage}{emoji}{tail}"
-
-
-def _zh_letter(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    return f"尊敬的恒泰电器公司：\n本人{arrival}{product}经查看{damage}{tail}。\n此致\n敬礼\n王先生"
-
-
-def _en_plain(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    return f"{arrival.format(p=product)} {damage}{tail}"
-
-
-def _en_hotline(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    filler = rng.choice(["um", "uh", "like", "you know"])
-    return (
-        f"hi yeah {filler} so {arrival.format(p=product).lower()} {filler} {damage}{tail.lower()}"
-    )
-
-
-def _en_email(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    greeting = rng.choice(["Hello,", "Dear Hengtai team,", "Hi,"])
-    sign = rng.choice(["\n\nRegards,\nSam", "\n\nThanks,\nA. Patel", "\n\nSent from my iPhone"])
-    return f"{greeting}\n{arrival.format(p=product)} {damage}{tail}{sign}"
-
-
-def _en_social(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    emoji = rng.choice(["😡", "🙄", "👎👎", "😤"])
-    return f"@HengtaiCare {arrival.format(p=product)} {damage} {emoji}{tail}"
-
-
-def _en_letter(rng: random.Random, arrival: str, product: str, damage: str, tail: str) -> str:
-    return (
-        f"Dear Sir or Madam,\n{arrival.format(p=product)} {damage}{tail}\n"
-        "Yours faithfully,\nJ. Morgan"
-    )
-
-
-ZH_STYLES: list[Style] = [_zh_plain, _zh_hotline, _zh_email, _zh_social, _zh_letter]
-EN_STYLES: list[Style] = [_en_plain, _en_hotline, _en_email, _en_social, _en_letter]
+def _render(style: Style, rng: random.Random, parts: dict[str, str]) -> str:
+    template, choices = style
+    drawn = {name: rng.choice(options) for name, options in choices.items()}
+    return template.format(**parts, **drawn)
 
 
 def _half(values: list[str], half: Half) -> list[str]:
@@ -137,7 +118,7 @@ def texts(seed: int, count: int, half: Half, exclude: frozenset[str] = frozenset
             style = rng.choice(EN_STYLES)
             parts = (_half(ARRIVAL_EN, half), PRODUCTS_EN, _half(DAMAGE_EN, half), TAIL_EN)
         arrival, product, damage, tail = (rng.choice(values) for values in parts)
-        text = style(rng, arrival, product, damage, tail)
+        text = _render(style, rng, _fields(arrival, product, damage, tail))
         if text not in seen:
             seen.add(text)
             out.append(text)
