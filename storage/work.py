@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import CTE, ColumnElement
 
 from storage.db import utcnow
 from storage.records import DeliveryState, RawState
@@ -45,6 +46,8 @@ _RAW_CLAIMED_COLUMNS = (  # in ClaimedRaw's field order
     _RAW.c.reference,
     _RAW.c.attempts,
 )
+
+
 def _claim_raws_where(which: Any) -> Any:
     """Claim the raw rows `which` selects that are received, or processing but stale
     (their claimer died): one UPDATE … RETURNING, so two workers never share a row."""
@@ -90,20 +93,39 @@ async def claim_raw(session: AsyncSession, raw_id: int, stale_after: float) -> C
     return ClaimedRaw(*row) if row else None
 
 
+def _locked_pick(
+    name: str, id_column: ColumnElement[Any], where: ColumnElement[bool], order: ColumnElement[Any]
+) -> CTE:
+    """Up to `limit` ids for a batch claim, as a CTE the claiming UPDATE selects from.
+
+    On PostgreSQL the SELECT locks what it picks and skips rows another claimer holds, so
+    concurrent batch claimers never take the same row (the lock re-checks the row, so a
+    row claimed and committed meanwhile no longer matches); SQLite ignores FOR UPDATE, its
+    single writer serialises claimers just the same. MATERIALIZED: evaluated once; as a
+    plain `IN (SELECT … LIMIT n)` PostgreSQL may rescan the locking subquery per outer row
+    and claim past the limit.
+    """
+    return (
+        select(id_column)
+        .where(where)
+        .order_by(order)
+        .limit(bindparam("limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+        .cte(name)
+        .prefix_with("MATERIALIZED")
+    )
+
+
 # Up to `limit` more received rows of one channel account, oldest first, claimed in one
-# statement so one job can process a batch; SKIP LOCKED keeps concurrent claimers apart
-# on PostgreSQL (see _DUE_PICK below), SQLite's single writer does the same there.
-_RECEIVED_PICK = (
-    select(_RAW.c.id)
-    .where(
+# statement so one job can process a batch.
+_RECEIVED_PICK = _locked_pick(
+    "received_pick",
+    _RAW.c.id,
+    and_(
         _RAW.c.state == RawState.RECEIVED.value,
         _RAW.c.channel_account_id == bindparam("account_id"),
-    )
-    .order_by(_RAW.c.id)
-    .limit(bindparam("limit", type_=Integer()))
-    .with_for_update(skip_locked=True)
-    .cte("received_pick")
-    .prefix_with("MATERIALIZED")
+    ),
+    _RAW.c.id,
 )
 _CLAIM_RECEIVED = (
     update(_RAW)
@@ -249,23 +271,10 @@ _CLAIM_OUTBOX = (
     .values(_CLAIMED_VALUES)
     .returning(*_CLAIMED_COLUMNS)
 )
-# Up to `limit` due pending rows, oldest due first, in one statement. On PostgreSQL the
-# inner SELECT locks what it picks and skips rows another claimer holds, so concurrent
-# batch claimers never take the same row (the lock re-checks the row, so a row claimed
-# and committed meanwhile no longer matches). SQLite ignores FOR UPDATE: it has one
-# writer at a time, which serialises claimers just the same. Stale `sending` rows are
-# left to the single-row claim: the sweeper enqueues a job for each of them.
-# The pick is a MATERIALIZED CTE, evaluated once: as a plain `IN (SELECT … LIMIT n)`
-# PostgreSQL may rescan the locking subquery per outer row and claim past the limit.
-_DUE_PICK = (
-    select(_OUTBOX.c.id)
-    .where(_DUE)
-    .order_by(_OUTBOX.c.next_attempt_at)
-    .limit(bindparam("limit", type_=Integer()))
-    .with_for_update(skip_locked=True)
-    .cte("due_pick")
-    .prefix_with("MATERIALIZED")
-)
+# Up to `limit` due pending rows, oldest due first, in one statement (`_locked_pick`).
+# Stale `sending` rows are left to the single-row claim: the sweeper enqueues a job for
+# each of them.
+_DUE_PICK = _locked_pick("due_pick", _OUTBOX.c.id, _DUE, _OUTBOX.c.next_attempt_at)
 _CLAIM_DUE_OUTBOX = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(select(_DUE_PICK.c.id)), _DUE)
