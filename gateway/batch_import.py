@@ -10,6 +10,7 @@ database, so the sweeper picks it up; nothing accepted is lost.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -34,15 +35,7 @@ async def accept_batch(
     results: list[AcceptResult] = []
     for start in range(0, len(items), ACCEPT_CHUNK):
         chunk = [
-            BatchItem(
-                provider_id=item.provider_id,
-                data=item.data,
-                media_type=item.media_type,
-                where=item.where,
-                received_at=item.received_at,
-                meta={**meta, **item.meta},
-                error=item.error,
-            )
+            replace(item, meta={**meta, **item.meta})
             for item in items[start : start + ACCEPT_CHUNK]
         ]
         results += await host.accept_many(view, chunk, enqueue=False)
