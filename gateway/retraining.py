@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,11 @@ def model_store(svc: Services) -> ModelStore:
     return svc.classify.models or ModelStore(svc.settings.data_dir / "models")
 
 
+# Settings passed on by name (the others say when to run and on what corpus); their
+# defaults match `RetrainOptions` (a test checks), so a run without the service agrees.
+OPTION_FIELDS = {option.name for option in fields(RetrainOptions)}
+
+
 def retrainer(svc: Services) -> Retrainer:
     options = svc.settings.admin.retrain
     return Retrainer(
@@ -44,19 +50,7 @@ def retrainer(svc: Services) -> Retrainer:
         taxonomy=svc.classify.classifier.taxonomy,
         train_dirs=[Path(p) for p in options.train_dirs or DEFAULT_TRAIN_DIRS],
         classifier_for=svc.classify.build,
-        options=RetrainOptions(
-            margin=options.margin,
-            min_corrections=options.min_corrections,
-            holdout_every=options.holdout_every,
-            correction_weight=options.correction_weight,
-            regression_fraction=options.regression_fraction,
-            epochs=options.epochs,
-            finetune_epochs=options.finetune_epochs,
-            replay=options.replay,
-            finetune_batch_size=options.finetune_batch_size,
-            finetune_learn_rate=options.finetune_learn_rate,
-            hard_negatives=options.hard_negatives,
-        ),
+        options=RetrainOptions(**options.model_dump(include=OPTION_FIELDS)),
     )
 
 

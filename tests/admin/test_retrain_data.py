@@ -117,3 +117,17 @@ def test_hard_negative_replay_prefers_other_labels_sharing_the_corrections_words
     assert picked(1.0) == {e.reference.text for e in sharing}
     assert picked(1.0) == picked(1.0)  # seeded: the same sample every run
     assert picked(0.0) != picked(1.0)
+
+
+def test_every_retrain_option_is_a_setting_with_the_same_default() -> None:
+    """The service passes its `admin.retrain` settings on by name (`gateway.retraining`);
+    the settings keep their own defaults so that loading them needs no model library."""
+    from dataclasses import asdict
+
+    from classifiers.retrain import RetrainOptions
+    from gateway.admin_ui.settings import RetrainSettings
+    from gateway.retraining import OPTION_FIELDS
+
+    options = asdict(RetrainOptions())
+    assert set(options) == OPTION_FIELDS
+    assert RetrainSettings().model_dump(include=OPTION_FIELDS) == options
